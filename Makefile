@@ -1,0 +1,54 @@
+# Setup is two commands: `make run` (the web chat) and `make test` (the whole suite).
+# Both create .venv and install into it when needed; a second run with nothing changed
+# installs nothing.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+RAG    := $(VENV)/bin/rag
+STAMP  := $(VENV)/.installed-stamp
+PORT   ?= 7860
+
+.PHONY: run test install index chat eval bench browser clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "Installing into $(VENV) (torch pinned to the CPU build by constraints.txt)..."
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## Start the web chat on http://127.0.0.1:$(PORT); builds or updates index/ from seeds/ first.
+run: $(STAMP)
+	$(RAG) serve --port $(PORT)
+
+## Install, then run every test (unit, real model, real FAISS, Gradio server, browser, eval gate).
+test: $(STAMP) browser
+	$(PY) -m pytest
+
+## (Re)index seeds/ into index/, embedding only new or changed documents.
+index: $(STAMP)
+	$(RAG) index
+
+## Questions in the terminal.
+chat: $(STAMP)
+	$(RAG) chat
+
+## Score the bot on eval/questions.jsonl; writes eval/out/.
+eval: $(STAMP)
+	$(RAG) eval
+
+## Speed and memory benchmarks; writes benchmarks/results.json.
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+## Debian's chromium for the browser test (Playwright's own browser download cannot work offline).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+	  echo "Installing Debian chromium for the browser tests..."; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) index/*.faiss index/*.json index/*.jsonl index/*.npy index/lexical eval/out

@@ -1,0 +1,226 @@
+"""The `rag` command: index documents, ask questions, chat, evaluate, serve the web chat.
+
+This is the one place (with `ui/`) where library errors become messages for people:
+a `RagError` prints `Error: ...` and exits 1, bad input exits 2, never a traceback.
+Heavy libraries load only inside the commands that need them, so `rag --help` is instant.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+import click
+
+from .api import DEFAULT_INDEX_DIR, DEFAULT_SOURCES, RAG
+from .config import RETRIEVAL_MODES, Config
+from .errors import IndexNotFoundError, RagError
+from .types import Answer, IndexReport
+
+EXIT_ERROR, EXIT_USAGE = 1, 2
+
+
+class _Group(click.Group):
+    """Turns library errors into one-line messages with exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except RagError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except ValueError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except OSError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(EXIT_ERROR)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+def _say(message: str) -> None:
+    click.echo(message, err=True)
+
+
+index_dir_option = click.option("--index-dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX_DIR,
+                                show_default=True, help="Folder of the index.")
+sources_option = click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
+                              help="Document file or folder (repeatable; default: seeds/).")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="rag")
+def main() -> None:
+    """Offline question answering over a folder of news articles, with cited answers."""
+
+
+@main.command("index")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@index_dir_option
+@click.option("--model", default=None, help="sentence-transformers model name or folder.")
+@click.option("--chunk-tokens", type=int, default=None, help="Maximum tokens in a chunk.")
+@click.option("--chunk-overlap", type=int, default=None, help="Tokens shared by neighbouring chunks.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def index_cmd(paths: tuple[Path, ...], index_dir: Path, model: str | None, chunk_tokens: int | None,
+              chunk_overlap: int | None, as_json: bool) -> None:
+    """Index PATHS (files or folders; default seeds/): only new or changed documents are embedded."""
+    overrides = {k: v for k, v in {"model": model, "chunk_tokens": chunk_tokens,
+                                   "chunk_overlap": chunk_overlap}.items() if v is not None}
+    config = _saved_config(index_dir).with_overrides(**overrides)
+    bot = RAG.build(list(paths) or list(DEFAULT_SOURCES), index_dir=index_dir, config=config, progress=_say)
+    report = bot.last_report or IndexReport()
+    _warn_skipped(report)
+    if as_json:
+        click.echo(json.dumps(_report_dict(report, bot)))
+        return
+    click.echo(f"Indexed {len(bot.documents())} document(s) in {index_dir}: "
+               f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
+               f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
+               + (" (rebuilt with new settings)" if report.rebuilt else "") + ".")
+
+
+def _saved_config(index_dir: Path) -> Config:
+    path = index_dir / "config.json"
+    try:
+        return Config.load(path) if path.exists() else Config()
+    except (ValueError, OSError):
+        return Config()
+
+
+def _report_dict(report: IndexReport, bot: RAG) -> dict[str, Any]:
+    return {"documents": len(bot.documents()), "added": list(report.added), "updated": list(report.updated),
+            "removed": list(report.removed), "unchanged": list(report.unchanged),
+            "duplicates": list(report.duplicates), "rebuilt": report.rebuilt,
+            "skipped": [{"path": s.path, "reason": s.reason} for s in report.skipped]}
+
+
+def _warn_skipped(report: IndexReport) -> None:
+    for s in report.skipped:
+        _say(f"Warning: skipped {s.path}: {s.reason}")
+    for name in report.duplicates:
+        _say(f"Warning: {name} has the same text as an indexed document; indexed once.")
+
+
+def open_bot(index_dir: Path, sources: Sequence[Path] = (), *, refresh: bool = False) -> RAG:
+    """The bot over `index_dir`, built first (with a message) if there is none yet."""
+    if refresh:
+        bot = RAG.open(index_dir, sources=list(sources) or None, progress=_say)
+    else:
+        try:
+            return RAG.load(index_dir)
+        except IndexNotFoundError:
+            _say(f"No index in {index_dir} yet: building it from "
+                 f"{', '.join(map(str, sources or DEFAULT_SOURCES))} (one time)...")
+            bot = RAG.build(list(sources) or None, index_dir=index_dir, progress=_say)
+    if bot.last_report:
+        _warn_skipped(bot.last_report)
+    return bot
+
+
+@main.command("ask")
+@click.argument("question")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
+@click.option("--retrieval", type=click.Choice(RETRIEVAL_MODES), default=None, help="Retrieval mode.")
+@index_dir_option
+@sources_option
+def ask_cmd(question: str, as_json: bool, top_k: int | None, retrieval: str | None, index_dir: Path,
+            sources: tuple[Path, ...]) -> None:
+    """Answer QUESTION from the indexed documents, with numbered citations."""
+    if not question.strip():
+        raise click.UsageError("the question is empty: ask something about the documents")
+    bot = open_bot(index_dir, sources)
+    settings = {"retrieval": retrieval} if retrieval else {}
+    answer = bot.ask(question, top_k=top_k, **settings)
+    click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else format_answer(answer))
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer and its numbered sources, as plain text for a terminal."""
+    lines = [answer.text]
+    for c in answer.citations:
+        dated = f", {c.date}" if c.date else ""
+        lines.append(f"  [{c.n}] {c.title} ({c.source}{dated}) score {c.score:.2f}")
+    lines.extend(f"  note: {n}" for n in answer.notes if n not in answer.text)
+    return "\n".join(lines)
+
+
+@main.command("chat")
+@index_dir_option
+@sources_option
+def chat_cmd(index_dir: Path, sources: tuple[Path, ...]) -> None:
+    """Ask questions in the terminal, one after another (follow-ups use the conversation)."""
+    bot = open_bot(index_dir, sources, refresh=True)
+    click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (empty line or Ctrl-D to quit).")
+    history: list[tuple[str, str]] = []
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            break
+        if not question:
+            break
+        answer = bot.ask(question, history=history)
+        click.echo(format_answer(answer))
+        history.append((question, answer.text))
+
+
+@main.command("docs")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def docs_cmd(index_dir: Path, as_json: bool) -> None:
+    """List the indexed documents."""
+    docs = RAG.load(index_dir).documents()
+    if as_json:
+        click.echo(json.dumps([{"name": d.name, "title": d.title, "date": d.date, "byline": d.byline,
+                                "chunks": d.n_chunks, "id": d.id} for d in docs]))
+        return
+    for d in docs:
+        click.echo(f"{d.name}  {d.date or '(no date)'}  {d.n_chunks} chunks  {d.title}")
+
+
+@main.command("eval")
+@click.option("--set", "set_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Question set (JSONL); default: eval/questions.jsonl.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("eval/out"), show_default=True)
+@click.option("--compare", "compare_flag", is_flag=True,
+              help='Compare the settings SPECS side by side, e.g. --compare dense hybrid "hybrid,top_k=3".')
+@click.argument("specs", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@index_dir_option
+@sources_option
+def eval_cmd(set_path: Path | None, out_dir: Path, compare_flag: bool, specs: tuple[str, ...], as_json: bool,
+             index_dir: Path, sources: tuple[Path, ...]) -> None:
+    """Score answers, citations, retrieval and abstention on a question set.
+
+    SPECS (with --compare) name settings: a retrieval mode (dense, lexical, hybrid) or
+    "default", optionally followed by key=value settings, e.g. "hybrid,abstain_threshold=0.3".
+    """
+    from eval.runner import run_cli
+
+    if specs and not compare_flag:
+        raise click.UsageError("settings to compare go after --compare, e.g. rag eval --compare dense hybrid")
+    compare = specs
+    sys.exit(run_cli(set_path=set_path, out_dir=out_dir, compare=list(compare), as_json=as_json,
+                     index_dir=index_dir, sources=list(sources) or list(DEFAULT_SOURCES)))
+
+
+@main.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
+@index_dir_option
+@sources_option
+@click.option("--upload-dir", type=click.Path(path_type=Path), default=Path("uploads"), show_default=True)
+@click.option("--feedback-log", type=click.Path(path_type=Path), default=Path("feedback.jsonl"),
+              show_default=True)
+def serve_cmd(host: str, port: int, index_dir: Path, sources: tuple[Path, ...], upload_dir: Path,
+              feedback_log: Path) -> None:
+    """Start the web chat (builds or updates the index first if needed)."""
+    from ui.app import serve
+
+    all_sources = list(sources) or list(DEFAULT_SOURCES)
+    serve(host=host, port=port, index_dir=index_dir, sources=all_sources + [upload_dir],
+          upload_dir=upload_dir, feedback_log=feedback_log)

@@ -1,0 +1,276 @@
+"""Write a short, cited answer from retrieved passages, without a language model.
+
+The extractive composer scores every sentence of the retrieved passages by
+    W_COSINE * cosine(question, sentence)            meaning
+  + W_LEXICAL * idf-weighted share of question words found in the sentence (with variants)
+  + type bonus / penalty: does the sentence hold the kind of fact asked for (a date for "when")
+  + W_RANK / rank of its passage                      context
+and answers with the best sentence, plus at most two more that are nearly as good, not
+redundant with it, and add something (other question words, or another document). Long
+sentences are cut to the clauses that carry the match. When the best score is below
+`config.abstain_threshold` it abstains. A relative time in a quoted sentence ("five years
+ago") is resolved against the article's date and said after the quote.
+
+Any object with a `compose(question, passages, *, query, config) -> Answer` method can replace
+it (see `Composer`), e.g. one that prompts a local LLM with the passages.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .config import Config
+from .index import IndexData
+from .lexical import tokenize
+from .questions import answer_type, typed_spans
+from .retrieve import Query
+from .timeref import describe_time_references, find_time_references
+from .types import Answer, Citation, Passage, Sentence
+
+W_COSINE, W_LEXICAL, W_RANK = 0.55, 0.35, 0.04
+TYPE_BONUS, TYPE_PENALTY = 0.08, 0.12
+REPEAT_PENALTY = 0.1
+TITLE_PENALTY = 0.15  # a headline matches many questions loosely but rarely answers one
+EXTRA_MARGIN = 0.06  # a further sentence must score within this of the best
+CROSS_MARGIN = 0.15  # ... or within this, if from another document and naming the same answer
+REDUNDANT_COSINE = 0.85
+ABSTAIN_TEXT = "The documents don't say: nothing in the indexed articles answers this question."
+
+
+class Composer(Protocol):
+    """Turns a question and its retrieved passages into an Answer."""
+
+    def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
+                config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        ...  # pragma: no cover - protocol
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence of a retrieved passage, with its score parts."""
+
+    sentence: Sentence
+    row: int  # row of the sentence in the index's sentence table
+    passage: Passage
+    cosine: float
+    lexical: float
+    score: float  # for ranking: evidence plus bonuses for the answer type and passage rank
+    evidence: float  # for abstaining: meaning and words matched, less what the sentence lacks
+    words: frozenset[str]
+
+
+class ExtractiveComposer:
+    """Answers by quoting the best-matching sentences of the passages (see module docstring)."""
+
+    def __init__(self, data: IndexData, encode: Callable[[Sequence[str]], np.ndarray] | None = None) -> None:
+        self.data = data
+        self.encode = encode  # embeds clauses when a long sentence must be cut
+        self._rows: dict[str, list[int]] = {}
+        for row, s in enumerate(data.sentences):
+            self._rows.setdefault(s.doc_id, []).append(row)
+        self._starts = {d: [data.sentences[r].start for r in rows] for d, rows in self._rows.items()}
+
+    def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
+                config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """The answer to `question` from `passages` (abstains on weak evidence)."""
+        said = " ".join(answer for _, answer in history[-1:])
+        candidates = self.rank(question, passages, query=query, config=config, said=said)
+        best = candidates[0].evidence if candidates else 0.0
+        if not candidates or best < config.abstain_threshold:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
+                          passages=tuple(passages), evidence=best)
+        chosen = self._select(candidates, config, question)
+        return self._write(question, chosen, passages, config, best)
+
+    def rank(self, question: str, passages: Sequence[Passage], *, query: Query,
+             config: Config, said: str = "") -> list[Candidate]:
+        """All sentences of the passages, best first. Sentences already quoted in `said` (the
+        previous answer) rank lower: a follow-up asks for something new."""
+        kind = answer_type(question)
+        question_words = set(re.findall(r"[A-Za-z0-9]+", question.lower()))
+        weights = self._query_weights(query, config)
+        titles = {d.id: d.title for d in self.data.documents}
+        seen: set[int] = set()
+        out = []
+        for p in passages:
+            for row in self._sentence_rows(p):
+                if row in seen:
+                    continue
+                seen.add(row)
+                s = self.data.sentences[row]
+                words = frozenset(tokenize(s.text))
+                cosine = float(self.data.sentence_vectors[row] @ query.vector)
+                lexical = _coverage(weights, words)
+                typed = 0.0 if kind is None else (
+                    TYPE_BONUS if typed_spans(s.text, kind, question_words, question) else -TYPE_PENALTY)
+                title = TITLE_PENALTY if s.text == titles.get(s.doc_id) else 0.0
+                repeat = REPEAT_PENALTY if said and s.text[:60] in said else 0.0
+                evidence = W_COSINE * cosine + W_LEXICAL * lexical + min(typed, 0.0) - title
+                score = evidence + max(typed, 0.0) + W_RANK / p.rank - repeat
+                out.append(Candidate(s, row, p, cosine, lexical, score, evidence, words))
+        return sorted(out, key=lambda c: -c.score)
+
+    def _query_weights(self, query: Query, config: Config) -> list[tuple[float, frozenset[str]]]:
+        """Weighted groups of word forms: a name's parts form one group ("Choe Ryong-hae"),
+        matched by any part, so a sentence that calls him "Choe" still counts."""
+        lexical = self.data.lexical
+        groups: list[tuple[float, frozenset[str]]] = []
+        for words in _word_groups(query.text):
+            forms = set()
+            weight = 0.0
+            for word in words:
+                variants = lexical.variants(word) if config.fuzzy_names else []
+                forms.update([word, *variants])
+                known = [f for f in [word, *variants] if f in lexical.vocabulary]
+                weight = max(weight, lexical.idf(max(known, key=lexical.doc_freq.get) if known else word))
+            groups.append((weight, frozenset(forms)))
+        return groups
+
+    def _sentence_rows(self, p: Passage) -> list[int]:
+        rows, starts = self._rows.get(p.doc_id, []), self._starts.get(p.doc_id, [])
+        i = bisect.bisect_left(starts, p.start)
+        out = []
+        while i < len(rows) and self.data.sentences[rows[i]].end <= p.end:
+            out.append(rows[i])
+            i += 1
+        return out
+
+    def _write(self, question: str, chosen: list[Candidate], passages: Sequence[Passage],
+               config: Config, evidence: float) -> Answer:
+        documents = {d.id: d for d in self.data.documents}
+        kind = answer_type(question)
+        question_words = set(re.findall(r"[A-Za-z0-9]+", question.lower()))
+        short = _short_answer(chosen[0].sentence.text, kind, question_words, set(tokenize(question)), question)
+        budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
+        parts, citations, notes = [], [], []
+        for c in chosen:
+            room = budget - _words(_time_note(c.sentence.text, c.passage.date)) - 1
+            if citations and _words(c.sentence.text) > room:
+                continue  # a further sentence only if it fits whole
+            start, end = self._clip(c.sentence, room, question) if not citations else (c.sentence.start, c.sentence.end)
+            doc = documents[c.sentence.doc_id]
+            quote = doc.text[start:end]
+            n = len(citations) + 1
+            parts.append(f"{quote} [{n}]")
+            note = _time_note(quote, doc.date)
+            if note and note not in notes:
+                notes.append(note)
+                budget -= _words(note)
+            budget -= _words(quote) + 1
+            citations.append(Citation(n=n, source=doc.name, path=doc.source, title=doc.title,
+                                      quote=quote, chunk_id=c.passage.chunk_id, start=start, end=end,
+                                      score=c.score, date=doc.date, passage=c.passage.text))
+        if short and citations:
+            resolved = {r.phrase.lower(): r.resolved for r in find_time_references(citations[0].quote, citations[0].date)}
+            if resolved.get(short.lower()):
+                short = f"{resolved[short.lower()]} ({short})"
+        text = " ".join(([f"{short}:"] if short else []) + parts + notes)
+        return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
+                      passages=tuple(passages), short_answer=short, notes=tuple(notes),
+                      evidence=evidence)
+
+    def _select(self, candidates: list[Candidate], config: Config, question: str) -> list[Candidate]:
+        """The best candidate, plus close ones that are not redundant and add something; and
+        from another document, a close one that names the same answer (corroboration)."""
+        best = candidates[0]
+        chosen = [best]
+        vectors = self.data.sentence_vectors
+        question_words = set(re.findall(r"[A-Za-z0-9]+", question.lower()))
+        answer_names = {n[2].lower() for n in typed_spans(best.sentence.text, "name", question_words)}
+        for c in candidates[1:]:
+            if len(chosen) >= config.max_answer_sentences:
+                break
+            if c.evidence < config.abstain_threshold:
+                continue
+            if max(float(vectors[c.row] @ vectors[x.row]) for x in chosen) >= REDUNDANT_COSINE:
+                continue
+            new_doc = all(c.sentence.doc_id != x.sentence.doc_id for x in chosen)
+            if c.score >= best.score - EXTRA_MARGIN:
+                if new_doc or c.words - frozenset().union(*(x.words for x in chosen)):
+                    chosen.append(c)
+            elif new_doc and c.score >= best.score - CROSS_MARGIN and answer_names & {
+                    n[2].lower() for n in typed_spans(c.sentence.text, "name", question_words)}:
+                chosen.append(c)
+        return chosen
+
+    def _clip(self, sentence: Sentence, max_words: int, question: str) -> tuple[int, int]:
+        """The sentence's span, or if longer than `max_words` the run of its clauses that fits
+        and is closest in meaning to the question."""
+        if _words(sentence.text) <= max_words or self.encode is None:
+            return sentence.start, sentence.end
+        windows = _clause_windows(sentence.text, max_words)
+        vectors = self.encode([question] + [sentence.text[a:b] for a, b in windows])
+        a, b = windows[int(np.argmax(vectors[1:] @ vectors[0]))]
+        return sentence.start + a, sentence.start + b
+
+
+def _word_groups(text: str) -> list[list[str]]:
+    """Question tokens, grouped where they form one capitalised name."""
+    groups, seen = [], set()
+    for m in re.finditer(r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)+|[\w'-]+", text):
+        words = [w for w in tokenize(m.group()) if w not in seen]
+        seen.update(words)
+        if m.group()[0].isupper() and " " in m.group() and len(words) > 1:
+            groups.append(words)
+        else:
+            groups.extend([w] for w in words)
+    return groups
+
+
+def _coverage(groups: list[tuple[float, frozenset[str]]], words: frozenset[str]) -> float:
+    """Idf-weighted share of the question's word groups that the sentence contains."""
+    total = sum(w for w, _ in groups)
+    if total <= 0:
+        return 0.0
+    return sum(w for w, forms in groups if forms & words) / total
+
+
+def _short_answer(sentence: str, kind: str | None, question_words: set[str], focus: set[str],
+                  question: str) -> str | None:
+    """The bare fact of the asked kind in the sentence: the one nearest the question's words
+    (a span with digits is preferred for dates), if any."""
+    if kind not in ("date", "year", "number", "count", "amount", "duration"):
+        return None
+    spans = typed_spans(sentence, kind, question_words, question)
+    if not spans:
+        return None
+    anchors = [m.start() for m in re.finditer(r"[A-Za-z0-9]+", sentence) if set(tokenize(m.group())) & focus]
+
+    def distance(span: tuple[int, int, str]) -> float:
+        gap = min((abs((span[0] + span[1]) / 2 - a) for a in anchors), default=0.0)
+        return gap + (0 if kind != "date" or any(ch.isdigit() for ch in span[2]) else 40)
+
+    return min(spans, key=distance)[2].strip(" .,")
+
+
+def _clause_windows(text: str, max_words: int) -> list[tuple[int, int]]:
+    """Longest runs of whole clauses that fit in `max_words` (single words if none fits)."""
+    bounds = [0] + [m.end() for m in re.finditer(r"[,;:]\s+|\s+[-–—]\s+", text)] + [len(text)]
+    clauses = list(zip(bounds, bounds[1:]))
+    windows = []
+    for i in range(len(clauses)):
+        j = i
+        while j + 1 < len(clauses) and _words(text[clauses[i][0]:clauses[j + 1][1]]) <= max_words:
+            j += 1
+        a, b = clauses[i][0], clauses[j][1]
+        if _words(text[a:b]) > max_words:  # one clause alone is too long: cut at a word
+            b = a + len(" ".join(text[a:b].split(" ")[:max_words]))
+        windows.append((a, a + len(text[a:b].rstrip(" ,;:-–—"))))
+    return windows
+
+
+def _time_note(sentence: str, published: str | None) -> str:
+    """The absolute times of the sentence's relative ones; a weekday right before an explicit
+    date ("on Friday evening, May 24") is not relative and is left out."""
+    dates = [m.start() for m in re.finditer(r"\b[A-Z][a-z]+\.? \d{1,2}\b", sentence)]
+    refs = [r for r in find_time_references(sentence, published)
+            if not (r.phrase.lower().rstrip("s").endswith("day") and any(0 <= d - r.end <= 20 for d in dates))]
+    return describe_time_references(refs, published)
+
+
+def _words(text: str | None) -> int:
+    return len(text.split()) if text else 0

@@ -1,0 +1,31 @@
+"""The library's exceptions.
+
+Only the CLI (`rag.cli`) and the web app (`ui/`) turn these into messages for people;
+library code raises them and never prints. Bad arguments raise the built-in
+`ValueError` / `TypeError` instead.
+"""
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class of every error this library raises on purpose."""
+
+
+class IndexNotFoundError(RagError):
+    """There is no index at the given folder."""
+
+
+class IndexCorruptError(RagError):
+    """The index folder exists but its files are missing, unreadable or inconsistent."""
+
+
+class IndexMismatchError(RagError):
+    """The index was built with another model or other chunking settings than requested."""
+
+
+class ModelLoadError(RagError):
+    """The embedding model could not be loaded (wrong name or path, or not installed)."""
+
+
+class NoDocumentsError(RagError):
+    """Indexing found no readable document."""

@@ -1,0 +1,108 @@
+"""Incremental indexing: bring an index in step with a set of documents.
+
+A document is identified by the hash of its cleaned text, so a document whose text did not
+change keeps its chunks and vectors and is not embedded again; new or changed documents are
+chunked and embedded; documents no longer present are dropped (when pruning). Changing an
+index setting (model, encoding, chunk size) re-embeds everything.
+
+Left out: reading files (see `ingest`) and writing to disk (see `index`).
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .chunking import chunk_document, get_encoder, split_sentences
+from .config import Config
+from .embedding import Embedder
+from .index import IndexData
+from .lexical import LexicalIndex
+from .types import Document, IndexReport, SkippedFile
+
+Progress = Callable[[str], None]
+
+
+def update_index(previous: IndexData | None, documents: Sequence[Document], *, config: Config,
+                 embedder: Embedder, prune: bool, skipped: Sequence[SkippedFile] = (),
+                 progress: Progress | None = None) -> tuple[IndexData, IndexReport]:
+    """A new IndexData holding `documents` and, unless `prune`, the previous ones too.
+
+    With `prune` (a full sync of a corpus) a known text under a new path counts as moved;
+    without it (adding files) it counts as a duplicate of the indexed one.
+    """
+    say = progress or (lambda _msg: None)
+    rebuilt = previous is None or previous.config.index_settings() != config.index_settings()
+    old = {} if rebuilt or previous is None else {d.id: d for d in previous.documents}
+    old_by_source = {d.source: d.id for d in old.values()}
+    incoming: dict[str, Document] = {}
+    duplicates: list[str] = []
+    for doc in documents:
+        if doc.id in incoming:
+            duplicates.append(doc.name)
+        else:
+            incoming[doc.id] = doc
+    added, updated, unchanged, replaced = [], [], [], set()
+    for doc in incoming.values():
+        if doc.id in old:
+            moved_or_same = prune or old[doc.id].source == doc.source
+            (unchanged if moved_or_same else duplicates).append(doc.name)
+        elif doc.source in old_by_source:
+            updated.append(doc.name)
+            replaced.add(old_by_source[doc.source])
+        else:
+            added.append(doc.name)
+    kept = {i for i in old if i not in replaced and (i in incoming or not prune)}
+    removed = [old[i].name for i in old if i not in kept and i not in replaced]
+    fresh = [d for i, d in incoming.items() if i not in old]
+    if fresh:
+        say(f"Embedding {len(fresh)} document(s) with {config.model}...")
+    data = _assemble(None if rebuilt else previous, kept, fresh, config, embedder)
+    if prune:
+        data = with_sources(data, list(incoming.values()))
+    report = IndexReport(added=tuple(added), updated=tuple(updated), removed=tuple(removed),
+                         unchanged=tuple(unchanged), skipped=tuple(skipped),
+                         duplicates=tuple(duplicates), rebuilt=rebuilt and previous is not None)
+    return data, report
+
+
+def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Document],
+              config: Config, embedder: Embedder) -> IndexData:
+    encoder = get_encoder(config.encoding)
+    docs, chunks, sentences = [], [], []
+    chunk_vecs, sent_vecs = [], []
+    if previous is not None:
+        docs = [d for d in previous.documents if d.id in kept_ids]
+        chunk_mask = np.array([c.doc_id in kept_ids for c in previous.chunks], dtype=bool)
+        sent_mask = np.array([s.doc_id in kept_ids for s in previous.sentences], dtype=bool)
+        chunks = [c for c, keep in zip(previous.chunks, chunk_mask) if keep]
+        sentences = [s for s, keep in zip(previous.sentences, sent_mask) if keep]
+        chunk_vecs.append(previous.chunk_vectors[chunk_mask] if len(chunk_mask) else previous.chunk_vectors)
+        sent_vecs.append(previous.sentence_vectors[sent_mask] if len(sent_mask) else previous.sentence_vectors)
+    new_chunks = [c for d in fresh for c in chunk_document(d, encoder, max_tokens=config.chunk_tokens,
+                                                          overlap=config.chunk_overlap)]
+    new_sentences = [s for d in fresh for s in split_sentences(d.text, d.id)]
+    chunk_vecs.append(embedder.encode([c.text for c in new_chunks]))
+    sent_vecs.append(embedder.encode([s.text for s in new_sentences]))
+    docs += list(fresh)
+    chunks += new_chunks
+    sentences += new_sentences
+    dim = embedder.dimension
+    return IndexData(config=config, dimension=dim, documents=tuple(docs), chunks=tuple(chunks),
+                     chunk_vectors=_stack(chunk_vecs, dim), sentences=tuple(sentences),
+                     sentence_vectors=_stack(sent_vecs, dim),
+                     lexical=LexicalIndex.build([c.text for c in chunks]))
+
+
+def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    parts = [p for p in parts if len(p)]
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32) if parts else \
+        np.zeros((0, dim), dtype=np.float32)
+
+
+def with_sources(data: IndexData, documents: Sequence[Document]) -> IndexData:
+    """The same index with document sources taken from `documents` where the text is equal."""
+    source = {d.id: d.source for d in documents}
+    docs = tuple(replace(d, source=source.get(d.id, d.source)) for d in data.documents)
+    return replace(data, documents=docs)

@@ -1,0 +1,150 @@
+"""Lexical side of retrieval: BM25 over word tokens (bm25s), with spelling variants.
+
+Names in news about Korea and China come in several romanisations (Choe/Choi Ryong-hae,
+Liu Yunsan/Liu Yunshan). `LexicalIndex.expand` adds, for each query word of four letters or
+more, the corpus words within a small edit distance (1, or 2 for words of eight letters or
+more) with the same first letter, so either spelling finds the other. It is general: no list
+of names, only the corpus vocabulary.
+
+Left out: phrase queries, field boosts, language-specific stemming (a light English suffix
+stripper stands in).
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections import defaultdict
+from functools import lru_cache
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further had
+    has have having he her here hers herself him himself his how i if in into is it its itself just
+    me more most my myself no nor not of off on once only or other our ours ourselves out over own
+    same she should so some such than that the their theirs them themselves then there these they
+    this those through to too under until up very was we were what when where which while who whom
+    why will with would you your yours yourself yourselves also said says say according""".split()
+)
+_WORD = re.compile(r"[a-z0-9]+")
+_SUFFIXES = ("ing", "ed", "es", "s")
+# Irregular past forms, so "met" matches "meet" (suffix stripping cannot do this).
+_IRREGULAR = dict(pair.split(":") for pair in """met:meet took:take held:hold went:go made:make
+    gave:give came:come saw:see told:tell left:leave began:begin won:win led:lead sent:send spoke:speak
+    wrote:write knew:know thought:think found:find brought:bring became:become ran:run fell:fall
+    chose:choose flew:fly grew:grow paid:pay sought:seek struck:strike stood:stand kept:keep felt:feel
+    heard:hear lost:lose meant:mean built:build sold:sell bought:buy caught:catch taught:teach
+    fought:fight drew:draw got:get gotten:get spent:spend shown:show broke:break""".split())
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light English stemmer: 'meetings' -> 'meet', 'visited' -> 'visit', 'met' -> 'meet'."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+            return word[: -len(suffix)]
+    return word
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, accent-free, stemmed word tokens without stopwords."""
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein distance (adjacent swaps count 1), or limit+1 once it exceeds limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    prev2: list[int] = []
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+class LexicalIndex:
+    """BM25 scores of a query against every chunk, plus spelling-variant expansion."""
+
+    def __init__(self, bm25: object, doc_freq: dict[str, int], n_docs: int) -> None:
+        self._bm25 = bm25
+        self.doc_freq = doc_freq  # in how many chunks each word occurs
+        self.n_docs = n_docs
+        self.vocabulary = frozenset(doc_freq)
+        self._by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in self.vocabulary:
+            if word:
+                self._by_initial[word[0]].append(word)
+
+    @classmethod
+    def build(cls, texts: Sequence[str]) -> "LexicalIndex":
+        """Index the texts (one per chunk, in chunk order)."""
+        import bm25s
+
+        corpus = [tokenize(t) or [""] for t in texts]
+        bm25 = bm25s.BM25()
+        bm25.index(corpus, show_progress=False)
+        doc_freq: dict[str, int] = defaultdict(int)
+        for words in corpus:
+            for word in set(words):
+                if word:
+                    doc_freq[word] += 1
+        return cls(bm25, dict(doc_freq), len(corpus))
+
+    def save(self, folder: Path) -> None:
+        """Write the BM25 matrices and the vocabulary into `folder`."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self._bm25.save(str(folder), show_progress=False)
+        words = {"n_docs": self.n_docs, "doc_freq": dict(sorted(self.doc_freq.items()))}
+        (folder / "words.json").write_text(json.dumps(words), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        """Read what `save` wrote."""
+        import bm25s
+
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
+        return cls(bm25, {str(k): int(v) for k, v in words["doc_freq"].items()}, int(words["n_docs"]))
+
+    def idf(self, word: str) -> float:
+        """Inverse document frequency of a word (BM25's form; unknown words get the highest)."""
+        df = self.doc_freq.get(word, 0)
+        return math.log(1 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    def variants(self, word: str) -> list[str]:
+        """Corpus words spelled like `word` (itself excluded); none for short words."""
+        if len(word) < 4 or word.isdigit():
+            return []
+        limit = 2 if len(word) >= 8 else 1
+        return sorted(w for w in self._by_initial.get(word[0], ())
+                      if w != word and len(w) >= 4 and edit_distance(word, w, limit) <= limit)
+
+    def expand(self, tokens: Sequence[str]) -> list[str]:
+        """The tokens plus the spelling variants of each, without repeats."""
+        out = list(dict.fromkeys(tokens))
+        for token in tokens:
+            out.extend(v for v in self.variants(token) if v not in out)
+        return out
+
+    def scores(self, tokens: Sequence[str]) -> np.ndarray:
+        """BM25 score of every chunk for the query tokens (unknown tokens add nothing)."""
+        known = [t for t in tokens if t in self.vocabulary]
+        if not known:
+            return np.zeros(self._bm25.scores["num_docs"], dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)

@@ -1,0 +1,158 @@
+"""Read a question: what kind of answer it wants, and what a follow-up refers back to.
+
+`answer_type` maps the question word to the kind of fact that answers it: a when-question
+wants a date, how-many a number, who a name, where a place. `typed_spans` finds such facts in
+a sentence. `contextualize` turns a follow-up ("Who did he meet next?") into a query that
+carries the names of the conversation's previous question.
+
+Left out: full named-entity recognition (capitalised word runs stand in for names) and
+coreference beyond the last user turn.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Iterable, Sequence
+
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+_WEEKDAY = r"(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day"
+_NUMWORD = (r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|"
+            r"fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|dozen)")
+_ORDINAL = r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|\d+(?:st|nd|rd|th))"
+_PATTERNS = {
+    "date": re.compile(
+        rf"\b(?:{_MONTH}\s+\d{{1,2}}(?:,?\s+\d{{4}})?|\d{{1,2}}\s+{_MONTH}(?:\s+\d{{4}})?|"
+        rf"{_MONTH}\s+\d{{4}}|(?:early|mid|late)[- ]{_MONTH}(?:\s+\d{{4}})?|\d{{4}}-\d{{2}}-\d{{2}}|"
+        rf"{_WEEKDAY}|(?:last|next|this)\s+(?:{_MONTH}|year|month|week)|"
+        rf"(?:\w+\s+)(?:years?|months?|weeks?|days?)\s+ago|(?:19|20)\d{{2}}|{_MONTH})(?![\w-])"),
+    "year": re.compile(r"\b(?:19|20)\d{2}\b"),
+    "number": re.compile(rf"\b(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b", re.IGNORECASE),
+    "name": re.compile(r"\b(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?)(?:\s+(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?))+"),
+    "place": re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*"),
+}
+_PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|"
+                      r"there|then|next|also|the two|both)\b", re.IGNORECASE)
+_QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "did",
+                   "does", "do", "is", "was", "were", "are", "and", "the", "in", "on", "of"}
+
+
+_AMOUNT = re.compile(rf"(?:[$€£¥₩]\s?\d[\d,.]*|\b\d[\d,.]*\s*(?:{_NUMWORD}\s+)?(?:dollars?|won|yuan|euros?|"
+                     rf"pounds?|yen|usd|percent|per cent|tons?|tonnes?)\b|\b{_NUMWORD}\s+(?:dollars?|won|yuan))",
+                     re.IGNORECASE)
+_DURATION = re.compile(rf"\b(?:\d+|{_NUMWORD}|a|an|several|few)[- ](?:years?|months?|weeks?|days?|hours?|minutes?)\b",
+                       re.IGNORECASE)
+
+
+def answer_type(question: str) -> str | None:
+    """The kind of fact the question asks for: date, year, count, amount, duration, number,
+    name, place, or None."""
+    q = question.lower()
+    if re.search(r"\bwhat (?:year)\b|\bwhich year\b|\bin what year\b", q):
+        return "year"
+    if re.search(r"\bwhen\b|\bwhat (?:date|day|month)\b|\bon which (?:date|day)\b", q):
+        return "date"
+    if re.search(r"\bhow many\b", q):
+        return "count"
+    if re.search(r"\bhow much\b", q):
+        return "amount"
+    if re.search(r"\bhow long\b", q):
+        return "duration"
+    if re.search(r"\bhow old\b|\bwhat (?:number|rank|percentage)\b", q):
+        return "number"
+    if re.search(r"\bwho(?:m|se)?\b", q):
+        return "name"
+    if re.search(r"\bwhere\b|\bwhich (?:city|country|province|place)\b", q):
+        return "place"
+    return None
+
+
+def counted_noun(question: str) -> str | None:
+    """What a how-many question counts: "How many nuclear tests ..." -> "tests"."""
+    m = re.search(r"\bhow many\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)(?=\s+(?:did|do|does|were|was|are|is|have|has|had|will|would|can)\b|\?|$)",
+                  question.lower())
+    return m.group(2) if m else None
+
+
+def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question: str = "") -> list[tuple[int, int, str]]:
+    """Spans of facts of `kind` in the sentence, leaving out those made only of `exclude` words.
+    A count must stand right before what the question counts ("three day" for "how many days")."""
+    if kind == "count":
+        noun = counted_noun(question)
+        stem = noun[:max(3, len(noun) - 2)] if noun else ""
+        pattern = re.compile(rf"\b(?:\d[\d,.]*|{_NUMWORD})(?:[ -]+[a-z-]+){{0,2}}?[ -]+{re.escape(stem)}\w*",
+                             re.IGNORECASE) if noun else _PATTERNS["number"]
+    else:
+        pattern = {"amount": _AMOUNT, "duration": _DURATION}.get(kind) or _PATTERNS.get(kind)
+    if pattern is None:
+        return []
+    skip = {w.lower() for w in exclude}
+    spans = []
+    for m in pattern.finditer(sentence):
+        words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", m.group())}
+        if words and not words <= skip:
+            spans.append((m.start(), m.end(), m.group()))
+    return spans
+
+
+def normalize_history(history: Sequence[Any] | None) -> list[tuple[str, str]]:
+    """Previous turns as (question, answer) pairs, from strings, pairs or chat messages."""
+    turns: list[tuple[str, str]] = []
+    for item in history or ():
+        if isinstance(item, str):
+            turns.append((item, ""))
+        elif isinstance(item, dict):
+            role, content = item.get("role"), _text_of(item.get("content"))
+            if role == "user":
+                turns.append((content, ""))
+            elif role == "assistant" and turns:
+                turns[-1] = (turns[-1][0], content)
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            turns.append((_text_of(item[0]), _text_of(item[1])))
+        else:
+            raise TypeError(f"history items must be str, (question, answer) or chat messages, got {item!r}")
+    return [(q, a) for q, a in turns if q.strip()]
+
+
+def _text_of(content: Any) -> str:
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        return " ".join(_text_of(c) for c in content)
+    if isinstance(content, dict):
+        return str(content.get("text", ""))
+    return str(content)
+
+
+def is_follow_up(question: str) -> bool:
+    """Whether the question leans on an earlier turn (pronouns, 'next', no name of its own)."""
+    if _PRONOUN.search(question):
+        return True
+    words = re.findall(r"[A-Za-z][\w-]*", question)
+    names = [w for w in words[1:] if w[0].isupper() and w.lower() not in _QUESTION_WORDS]
+    return len(words) <= 4 and not names
+
+
+def contextualize(question: str, history: Sequence[Any] | None) -> str:
+    """The text to search with: the question, plus the names of the previous turn if it is a
+    follow-up. After a who-question the names its answer brought in come too ("he" is then
+    usually the person the answer named)."""
+    turns = normalize_history(history)
+    if not turns or not is_follow_up(question):
+        return question
+    previous, answer = turns[-1]
+    context = _names(previous)
+    if answer_type(previous) == "name" and answer:
+        context += [n for n in _names(_first_sentence(answer)) if n not in context][:2]
+    return f"{question} ({' '.join(context) or previous})"
+
+
+def _names(text: str) -> list[str]:
+    names = [m.group() for m in re.finditer(r"\b[A-Z][\w-]*(?:\s+[A-Z][\w-]*)*", text)]
+    return list(dict.fromkeys(n for n in names if n.split()[0].lower() not in _QUESTION_WORDS))
+
+
+def _first_sentence(text: str) -> str:
+    text = re.sub(r"^[^:]{1,40}:\s", "", text.strip())  # a short answer before the quote
+    return re.split(r"(?<=[.!?])\s|\[\d+\]", text, maxsplit=1)[0]

@@ -1,0 +1,81 @@
+"""The `rag` command as a user runs it: JSON contract, exit codes, messages, no tracebacks."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import CSIS, REPO, SEEDS
+
+RAG_BIN = Path(sys.executable).parent / "rag"
+
+
+def run(*args: str, cwd: Path = REPO, timeout: int = 300) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    return subprocess.run([str(RAG_BIN), *args], capture_output=True, text=True, cwd=cwd, env=env,
+                          timeout=timeout, check=False)
+
+
+def test_help_lists_the_commands() -> None:
+    out = run("--help")
+    assert out.returncode == 0
+    for command in ("index", "ask", "chat", "eval", "serve", "docs"):
+        assert command in out.stdout
+
+
+def test_ask_json_contract(seed_index_dir: Path) -> None:
+    out = run("ask", "--json", "When did Choe Ryong-hae arrive in Beijing?", "--index-dir", str(seed_index_dir))
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)  # exactly one JSON object
+    assert {"answer", "abstained", "citations"} <= set(data)
+    assert isinstance(data["answer"], str) and data["abstained"] is False
+    assert "May 22" in data["answer"] and len(data["answer"].split()) <= 60
+    for c in data["citations"]:
+        assert isinstance(c["n"], int) and isinstance(c["source"], str) and isinstance(c["title"], str)
+        assert isinstance(c["quote"], str) and isinstance(c["score"], float)
+    assert data["citations"][0]["source"] == CSIS
+
+
+def test_ask_json_abstains_off_topic(seed_index_dir: Path) -> None:
+    out = run("ask", "--json", "What is the capital of Australia?", "--index-dir", str(seed_index_dir))
+    data = json.loads(out.stdout)
+    assert out.returncode == 0 and data["abstained"] is True and data["citations"] == []
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_question_exits_2_without_traceback(question: str, seed_index_dir: Path) -> None:
+    out = run("ask", question, "--index-dir", str(seed_index_dir))
+    assert out.returncode == 2 and "empty" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_corrupt_index_message(tmp_path: Path, seed_index_dir: Path) -> None:
+    ix = tmp_path / "ix"
+    shutil.copytree(seed_index_dir, ix)
+    (ix / "chunks.faiss").write_bytes(b"garbage")
+    out = run("ask", "Who is Song Tao?", "--index-dir", str(ix))
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "damaged" in out.stderr and "rag index" in out.stderr
+
+
+def test_missing_index_is_built_on_first_use_then_indexed_incrementally(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    shutil.copytree(SEEDS, work / "seeds")
+    out = run("ask", "--json", "Who is Song Tao?", cwd=work)
+    assert out.returncode == 0, out.stderr
+    assert "building" in out.stderr and (work / "index" / "manifest.json").exists()
+    assert json.loads(out.stdout)["citations"]
+    (work / "seeds" / "junk.txt").write_bytes(b"\x00\xff binary")
+    again = run("index", "--json", cwd=work)
+    report = json.loads(again.stdout)
+    assert again.returncode == 0 and len(report["unchanged"]) == 2 and not report["added"]
+    assert "junk.txt" in again.stderr and report["skipped"][0]["reason"].startswith("binary")
+
+
+def test_index_of_nothing_is_a_clear_error(tmp_path: Path) -> None:
+    out = run("index", str(tmp_path / "missing"), "--index-dir", str(tmp_path / "ix"))
+    assert out.returncode == 1 and "nothing to index" in out.stderr and "Traceback" not in out.stderr
