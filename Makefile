@@ -8,7 +8,7 @@ RAG    := $(VENV)/bin/rag
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 7860
 
-.PHONY: run test install index chat eval bench browser clean
+.PHONY: run test install index chat eval bench browser screenshot clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
+
+## Regenerate the README screenshot (Debian chromium + Playwright).
+screenshot: $(STAMP) browser
+	$(PY) -m ui.screenshot docs/screenshot.png
 
 clean:
 	rm -rf $(VENV) index/*.faiss index/*.json index/*.jsonl index/*.npy index/lexical eval/out

@@ -32,6 +32,7 @@ STOPWORDS = frozenset(
     why will with would you your yours yourself yourselves also said says say according""".split()
 )
 _WORD = re.compile(r"[a-z0-9]+")
+_COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
 _SUFFIXES = ("ing", "ed", "es", "s")
 # Irregular past forms, so "met" matches "meet" (suffix stripping cannot do this).
 _IRREGULAR = dict(pair.split(":") for pair in """met:meet took:take held:hold went:go made:make
@@ -54,10 +55,14 @@ def stem(word: str) -> str:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, accent-free, stemmed word tokens without stopwords."""
+    """Lower-cased, accent-free, stemmed word tokens without stopwords. A hyphenated compound
+    also yields its joined form ("Park-Obama" -> park, obama, parkobama), so an exact compound
+    outranks its parts in other orders ("Xi-Park")."""
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
+    tokens = [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
+    tokens += [c.replace("-", "") for c in _COMPOUND.findall(folded)]
+    return tokens
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -1,0 +1,238 @@
+"""The web chat in a real browser: Debian's Chromium driven by Playwright, against the real app,
+library and model on a free loopback port.
+
+A person asks, sees the streamed answer with its `[n]` markers and the cited passage in the
+sources panel, votes, follows up, gets an abstention, clears; uploads an article and asks
+about it; and a document full of markup shows as text. Any request the page makes beyond
+the loopback server fails the test. Screenshots go to `tmp_path` (and to `$RAG_ARTIFACTS`,
+or `artifacts/` when it is `1`).
+
+Without /usr/bin/chromium these tests skip, except in CI (`CI` set), where they fail.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
+
+import pytest  # noqa: E402
+
+from rag import RAG  # noqa: E402
+from ui.app import build_app  # noqa: E402
+from ui.examples import example_questions  # noqa: E402
+from ui.screenshot import CHROMIUM, VIEWPORT, ask_in_page, launch_chromium  # noqa: E402
+from ui.server import running  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
+ARRIVAL = "When did Choe Ryong-hae arrive in Beijing?"
+LIGHTHOUSE = ("Velmora lighthouse shines again\n\nBy A. Reporter\n\nThe Velmora lighthouse in "
+              "the harbour town of Quistenport was relit on 14 March 2024, after 61 years of "
+              "darkness. Volunteers raised 80,000 euros for the new lamp.\n")
+MARKUP = ("Harbour council prints odd tickets\n\nThe Quistenport harbour council voted on "
+          "3 May 2023 to print the snippet <script>alert(1)</script> on its ferry tickets. "
+          "Critics said <img src=x onerror=alert(2)> and **stars** and ${7*7} looked odd.\n")
+
+
+@dataclass
+class Tab:
+    """A browser page, with what it tried to fetch off the machine and the dialogs it opened."""
+
+    page: object
+    offsite: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`"
+        if os.environ.get("CI"):
+            pytest.fail(f"{message} (browser tests must run in CI)")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def tab(browser):
+    context = browser.new_context(viewport=VIEWPORT)
+    result = Tab(page=None)
+
+    def only_loopback(route):
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlsplit(url).hostname in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            result.offsite.append(url)
+            route.abort()
+
+    context.route("**/*", only_loopback)
+    result.page = context.new_page()
+    result.page.on("dialog", lambda d: (result.dialogs.append(d.message), d.dismiss()))
+    yield result
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def served(seed_bot, tmp_path_factory):
+    """The app over the seed index: (url, feedback log path)."""
+    work = tmp_path_factory.mktemp("app")
+    app = build_app(seed_bot, upload_dir=work / "uploads", feedback_log=work / "feedback.jsonl")
+    with running(app) as url:
+        yield url, work / "feedback.jsonl"
+
+
+def screenshot(page, tmp_path: Path, name: str) -> Path:
+    """Save a screenshot under tmp_path/artifacts, copied to $RAG_ARTIFACTS when set."""
+    target = tmp_path / "artifacts" / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(target), full_page=True)
+    wanted = os.environ.get("RAG_ARTIFACTS", "")
+    if wanted:
+        folder = ROOT / "artifacts" if wanted.lower() in ("1", "true", "yes") else Path(wanted)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(target, folder / name)
+    assert target.stat().st_size > 10_000
+    return target
+
+
+def test_answer_streams_in_with_its_cited_source(tab, served, seed_bot, tmp_path):
+    from playwright.sync_api import expect
+
+    url, _ = served
+    page = tab.page
+    page.goto(url)
+    expect(page.locator("#rag-chat .example").first).to_contain_text(
+        "What do the articles say about")
+    bubble = ask_in_page(page, ARRIVAL, seed_bot.ask(ARRIVAL).text)
+    expect(bubble).to_contain_text("May 22")
+    expect(bubble).to_contain_text("[1]")
+    card = page.locator("#rag-sources .rag-source").first
+    expect(card).to_contain_text("North Korean Envoy Visits Beijing")
+    expect(card).to_contain_text("000_f128671dea74a6be.txt")
+    expect(card.locator("mark")).to_contain_text("Choe Ryong-hae in Beijing on May 22")
+    screenshot(page, tmp_path, "browser_answer.png")
+    assert tab.offsite == [] and tab.dialogs == []
+
+
+def test_an_example_question_is_asked_on_click(tab, served, seed_bot):
+    from playwright.sync_api import expect
+
+    url, _ = served
+    page = tab.page
+    page.goto(url)
+    example = page.locator("#rag-chat .example").first
+    question = example.inner_text().strip()
+    assert question == example_questions(seed_bot.documents())[0]
+    example.click()
+    bubble = page.locator("#rag-chat [data-testid='bot']").first
+    expect(bubble).to_contain_text(seed_bot.ask(question).text.split()[-1], timeout=30_000)
+    expect(page.locator("#rag-sources")).to_contain_text(f"Sources for: {question}")
+
+
+def test_vote_is_appended_to_the_feedback_log(tab, served, seed_bot):
+    url, log = served
+    page = tab.page
+    page.goto(url)
+    ask_in_page(page, ARRIVAL, seed_bot.ask(ARRIVAL).text)
+    lines_before = _lines(log)
+    page.locator("#rag-chat button[aria-label='Dislike']").last.click()
+    deadline = time.monotonic() + 10
+    while len(_lines(log)) == len(lines_before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    record = json.loads(_lines(log)[-1])
+    assert record["vote"] == "down" and record["question"] == ARRIVAL
+    assert record["answer"] == seed_bot.ask(ARRIVAL).text
+    assert record["citations"][0]["source"] == "000_f128671dea74a6be.txt"
+
+
+def test_follow_up_abstention_and_clear(tab, served, seed_bot):
+    from playwright.sync_api import expect
+
+    url, _ = served
+    page = tab.page
+    page.goto(url)
+    first = seed_bot.ask(ARRIVAL)
+    ask_in_page(page, ARRIVAL, first.text)
+    follow_up = "How long was his consultation?"
+    expected = seed_bot.ask(follow_up, history=[(ARRIVAL, first.text)])
+    bubble = ask_in_page(page, follow_up, expected.text)
+    expect(bubble).to_contain_text(expected.text.split(" [")[0][-40:])
+    capital = "What is the capital of Australia?"
+    bubble = ask_in_page(page, capital, seed_bot.ask(capital).text)
+    expect(bubble).to_contain_text("Not found in the articles")
+    expect(page.locator("#rag-sources")).to_contain_text("Nothing in the indexed articles")
+    page.click("#rag-clear")
+    expect(page.locator("#rag-chat [data-testid='bot']")).to_have_count(0)
+    expect(page.locator("#rag-sources")).to_contain_text("Ask a question.")
+
+
+def test_uploaded_article_becomes_answerable(tab, seed_index_dir, tmp_path):
+    from playwright.sync_api import expect
+
+    bot = RAG.load(shutil.copytree(seed_index_dir, tmp_path / "index"))
+    article = tmp_path / "browser" / "Velmora lighthouse (draft).txt"
+    article.parent.mkdir()
+    article.write_text(LIGHTHOUSE, encoding="utf-8")
+    app = build_app(bot, upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+    with running(app) as url:
+        page = tab.page
+        page.goto(url)
+        page.get_by_role("tab", name="Documents").click()
+        page.set_input_files("#rag-upload input[type=file]", str(article))
+        status = page.locator("#rag-upload-status")
+        expect(status).to_contain_text("Velmora_lighthouse_draft.txt added to the index",
+                                       timeout=30_000)
+        expect(page.locator("#rag-documents")).to_contain_text("Velmora lighthouse shines again")
+        page.get_by_role("tab", name="Sources").click()
+        question = "When was the Velmora lighthouse relit?"
+        bubble = ask_in_page(page, question, bot.ask(question).text)
+        expect(bubble).to_contain_text("14 March 2024")
+        expect(page.locator("#rag-sources .rag-source").first).to_contain_text(
+            "Velmora_lighthouse_draft.txt")
+        page.get_by_role("tab", name="Documents").click()
+        page.set_input_files("#rag-upload input[type=file]", str(article))
+        expect(status).to_contain_text("same content as Velmora_lighthouse_draft.txt",
+                                       timeout=30_000)
+    assert (tmp_path / "uploads" / "Velmora_lighthouse_draft.txt").read_text() == LIGHTHOUSE
+    assert tab.offsite == []
+
+
+def test_markup_in_a_document_shows_as_text(tab, seed_index_dir, tmp_path):
+    from playwright.sync_api import expect
+
+    bot = RAG.load(shutil.copytree(seed_index_dir, tmp_path / "index"))
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "tickets.txt").write_text(MARKUP, encoding="utf-8")
+    bot.add([tmp_path / "uploads" / "tickets.txt"])
+    app = build_app(bot, upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+    with running(app) as url:
+        page = tab.page
+        page.goto(url)
+        question = "What snippet did the Quistenport harbour council print on ferry tickets?"
+        bubble = ask_in_page(page, question, bot.ask(question).text)
+        expect(bubble).to_contain_text("<script>alert(1)</script>")
+        passage = page.locator("#rag-sources .rag-passage").first
+        for text in ("<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "**stars**",
+                     "${7*7}"):
+            expect(passage).to_contain_text(text)
+        page.wait_for_timeout(500)  # let any injected handler run, if one had slipped through
+        for where in ("#rag-chat", "#rag-sources"):
+            assert page.locator(f"{where} script, {where} img").count() == 0
+        screenshot(page, tmp_path, "browser_markup.png")
+    assert tab.dialogs == [] and tab.offsite == []
+
+
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []

@@ -1,0 +1,193 @@
+"""The web chat: layout and wiring of the Gradio app, and `serve` to run it.
+
+`build_app` lays out the page (chat with a sources panel beside it, settings, documents and
+uploads) and connects it to the handlers in `chat.py`; `serve` loads or builds the index,
+then launches the app with the fixed settings of `server.py`. The app talks to the library
+only through its public API (`ask`, `add`, `documents`, `config`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import gradio as gr
+
+from rag import RagError
+from rag.config import RETRIEVAL_MODES
+from ui.chat import make_ask_api, make_like, make_respond
+from ui.examples import example_questions
+from ui.feedback import FeedbackLog
+from ui.render import documents_html, header_html, placeholder_html
+from ui.server import DEFAULT_MAX_UPLOAD_BYTES, PortInUseError, check_port, launch_app
+from ui.service import BotService
+from ui.uploads import ALLOWED_SUFFIXES, add_uploads
+
+__all__ = ["build_app", "serve", "PortInUseError"]
+
+STREAM_DELAY = 0.02  # seconds between streamed updates of an answer
+PRIVATE = {"api_visibility": "private"}  # UI events; programs use the /ask endpoint
+
+
+def build_app(bot: Any, *, upload_dir: Path, feedback_log: Path,
+              max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+              stream_delay: float = STREAM_DELAY) -> gr.Blocks:
+    """The Gradio app over `bot` (a `rag.RAG`); uploads go to `upload_dir`, votes to
+    `feedback_log`. Launch it with `ui.server.launch_app` (theme, limits, queue)."""
+    if max_upload_bytes < 1:
+        raise ValueError(f"max_upload_bytes must be at least 1, got {max_upload_bytes}")
+    service = BotService(bot)
+    upload_dir = Path(upload_dir)
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    documents = service.documents()
+    with gr.Blocks(title="News Q&A", analytics_enabled=False, fill_width=True,
+                   delete_cache=(3600, 3600)) as app:
+        header = gr.HTML(header_html(documents))
+        with gr.Row(equal_height=False):
+            chat = _chat_column(service.config, documents)
+            side = _side_column(documents, max_upload_bytes)
+        turns = gr.State([])
+        _wire_chat(chat, side, turns, make_respond(service, stream_delay),
+                   FeedbackLog(Path(feedback_log)))
+
+        on_upload = _upload_handler(service, upload_dir, max_upload_bytes)
+        side.files.upload(on_upload, side.files, [side.status, side.documents, header,
+                                                  chat.chatbot, side.files], **PRIVATE)
+        gr.api(make_ask_api(service), api_name="ask")
+    return app
+
+
+@dataclass(frozen=True)
+class _ChatParts:
+    chatbot: gr.Chatbot
+    question: gr.Textbox
+    ask: gr.Button
+    clear: gr.Button
+    top_k: gr.Slider
+    retrieval: gr.Radio
+    fuzzy: gr.Checkbox
+
+
+@dataclass(frozen=True)
+class _SideParts:
+    sources: gr.HTML
+    documents: gr.HTML
+    files: gr.File
+    status: gr.Markdown
+
+
+def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
+    with gr.Column(scale=3, min_width=420):
+        chatbot = gr.Chatbot(
+            value=[], label="Conversation", elem_id="rag-chat", height=480,
+            examples=_examples(documents), placeholder=_WELCOME, sanitize_html=True,
+            allow_tags=False, latex_delimiters=[], feedback_options=("Like", "Dislike"),
+            buttons=["copy"],
+        )
+        with gr.Row(equal_height=True):
+            question = gr.Textbox(placeholder="Ask a question about the articles…",
+                                  show_label=False, scale=8, max_lines=4,
+                                  elem_id="rag-question", autofocus=True)
+            ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
+            clear = gr.Button("Clear", scale=1, min_width=80, elem_id="rag-clear")
+        with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
+            top_k = gr.Slider(1, 20, value=config.top_k, step=1,
+                              label="Passages to retrieve (top-k)")
+            retrieval = gr.Radio(list(RETRIEVAL_MODES), value=config.retrieval, label="Retrieval",
+                                 info="dense: by meaning; lexical: by exact words; hybrid: both")
+            fuzzy = gr.Checkbox(value=config.fuzzy_names, label="Fuzzy name matching",
+                                info="Also match other spellings of names")
+    return _ChatParts(chatbot, question, ask, clear, top_k, retrieval, fuzzy)
+
+
+def _side_column(documents: Sequence[Any], max_upload_bytes: int) -> _SideParts:
+    with gr.Column(scale=2, min_width=340):
+        with gr.Tabs():
+            with gr.Tab("Sources", id="sources"):
+                sources = gr.HTML(placeholder_html(), elem_id="rag-sources")
+            with gr.Tab("Documents", id="documents"):
+                docs = gr.HTML(documents_html(documents), elem_id="rag-documents")
+                files = gr.File(label=f"Add articles ({' or '.join(ALLOWED_SUFFIXES)}, up to "
+                                      f"{max_upload_bytes:,} bytes each)",
+                                file_count="multiple", file_types=list(ALLOWED_SUFFIXES),
+                                elem_id="rag-upload")
+                status = gr.Markdown(elem_id="rag-upload-status")
+    return _SideParts(sources, docs, files, status)
+
+
+def _wire_chat(chat: _ChatParts, side: _SideParts, turns: gr.State,
+               respond: Callable[..., Any], log: FeedbackLog) -> None:
+    io = dict(inputs=[chat.question, chat.chatbot, turns, chat.top_k, chat.retrieval, chat.fuzzy],
+              outputs=[chat.question, chat.chatbot, side.sources, turns], **PRIVATE)
+    chat.question.submit(respond, **io)
+    chat.ask.click(respond, **io)
+    chat.chatbot.example_select(_example_text, None, chat.question, **PRIVATE).then(respond, **io)
+    reset = dict(fn=_reset, inputs=None, outputs=[chat.question, chat.chatbot, side.sources, turns],
+                 **PRIVATE)
+    chat.clear.click(**reset)
+    chat.chatbot.clear(**reset)
+    chat.chatbot.like(make_like(log), turns, None, **PRIVATE)
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 7860, index_dir: Path,
+          sources: Sequence[Path], upload_dir: Path, feedback_log: Path,
+          max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
+    """Load (or first build) the index, then run the web app until interrupted.
+
+    `upload_dir` is indexed with `sources`, so uploads stay after a restart.
+    `PortInUseError` (before any slow work) if `host:port` is taken.
+    """
+    from rag import RAG
+
+    check_port(host, port)
+    upload_dir = Path(upload_dir)
+    upload_dir.mkdir(parents=True, exist_ok=True)
+    folders = [Path(s) for s in sources]
+    if upload_dir.resolve() not in {f.resolve() for f in folders}:
+        folders.append(upload_dir)
+    _say(f"Loading the index in {index_dir}/ (building it first from "
+         f"{', '.join(str(f) for f in folders)} if it is missing or out of date)...")
+    bot = RAG.open(index_dir=str(index_dir), sources=[str(f) for f in folders], progress=_say)
+    _say(f"Index ready. Starting the web chat on http://{host}:{port}/ (Ctrl+C stops it).")
+    app = build_app(bot, upload_dir=upload_dir, feedback_log=Path(feedback_log),
+                    max_upload_bytes=max_upload_bytes)
+    launch_app(app, host=host, port=port, block=True, max_upload_bytes=max_upload_bytes)
+
+
+_WELCOME = ("**Ask about the news articles in the index.** Answers quote the articles, "
+            "with numbered citations; the passages appear in the Sources panel.")
+
+
+def _upload_handler(service: BotService, upload_dir: Path,
+                    max_upload_bytes: int) -> Callable[[list[str] | None], tuple]:
+    """Store and index uploaded files; refresh the summary, documents, header and examples."""
+
+    def on_upload(paths: list[str] | None) -> tuple:
+        if not paths:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            summary = add_uploads([Path(p) for p in paths], upload_dir, max_upload_bytes,
+                                  service.add)
+        except (RagError, OSError) as error:
+            raise gr.Error(f"Could not add the files: {error}") from error
+        docs = service.documents()
+        return (summary, documents_html(docs), header_html(docs),
+                gr.update(examples=_examples(docs)), None)
+
+    return on_upload
+
+
+def _examples(documents: Sequence[Any]) -> list[dict[str, str]]:
+    return [{"text": q} for q in example_questions(documents)]
+
+
+def _example_text(data: gr.SelectData) -> str:
+    return data.value["text"]
+
+
+def _reset() -> tuple:
+    return "", [], placeholder_html(), []
+
+
+def _say(message: str) -> None:
+    print(f"[rag serve] {message}", flush=True)

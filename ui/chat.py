@@ -1,0 +1,139 @@
+"""Event handlers: the streamed chat, the `/ask` API endpoint and answer feedback.
+
+The conversation is kept twice: the chat component holds what is shown (escaped HTML), and
+a list of *turns* (question, the answer's JSON, the chat index of its bubble) holds what the
+library and the feedback log need, so nothing is ever parsed back out of rendered HTML.
+Library errors and bad input become `gr.Error` here, with the library's message.
+Left out: layout (`app.py`) and HTML (`render.py`).
+"""
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any, Callable, Iterator
+
+import gradio as gr
+
+from rag import RagError
+from ui.feedback import FeedbackLog, vote_name
+from ui.render import answer_chat, placeholder_html, question_chat, sources_html
+from ui.service import QUERY_SETTINGS, BotService
+
+STREAM_WORDS = 3  # words added to the bubble per streamed update
+SEARCHING = "Searching the articles…"
+
+
+def stream_prefixes(text: str, step: int = STREAM_WORDS) -> Iterator[str]:
+    """Growing prefixes of `text`, `step` words at a time, ending with the whole text."""
+    ends = [m.end() for m in re.finditer(r"\S+", text)]
+    for i in range(step - 1, len(ends) - 1, step):
+        yield text[: ends[i]]
+    yield text
+
+
+def parse_history(history_json: str) -> list[Any]:
+    """Turns for `RAG.ask` from JSON: a list of strings, `[question, answer]` pairs or
+    `{"role": "user"|"assistant", "content": str}` messages. `ValueError` if malformed."""
+    try:
+        items = json.loads(history_json or "[]")
+    except json.JSONDecodeError as error:
+        raise ValueError(f"history_json is not valid JSON: {error.msg}") from None
+    if not isinstance(items, list):
+        raise ValueError("history_json must be a JSON list of earlier turns")
+    turns: list[Any] = []
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            turns.append(item)
+        elif isinstance(item, list) and len(item) == 2 and all(isinstance(x, str) for x in item):
+            turns.append((item[0], item[1]))
+        elif (isinstance(item, dict) and item.get("role") in ("user", "assistant")
+              and isinstance(item.get("content"), str)):
+            turns.append({"role": item["role"], "content": item["content"]})
+        else:
+            raise ValueError(f"history_json item {i} must be a string, a [question, answer] "
+                             'pair or a {"role": ..., "content": ...} message')
+    return turns
+
+
+def parse_settings(settings_json: str) -> dict[str, Any]:
+    """Query settings from a JSON object, e.g. `{"top_k": 3, "retrieval": "lexical"}`."""
+    try:
+        settings = json.loads(settings_json or "{}")
+    except json.JSONDecodeError as error:
+        raise ValueError(f"settings_json is not valid JSON: {error.msg}") from None
+    if not isinstance(settings, dict):
+        raise ValueError(f"settings_json must be a JSON object with keys from "
+                         f"{', '.join(QUERY_SETTINGS)}")
+    return settings
+
+
+def make_ask_api(service: BotService) -> Callable[..., dict]:
+    """The function behind the `/ask` endpoint."""
+
+    def ask(question: str, history_json: str = "[]", settings_json: str = "{}") -> dict:
+        """Answer a question from the indexed articles.
+
+        Returns the JSON of `rag ask --json`: answer, abstained, citations, short_answer, notes.
+        history_json: earlier turns, e.g. [["question", "answer"]] or chat messages.
+        settings_json: query settings, e.g. {"top_k": 3, "retrieval": "lexical"}.
+        """
+        try:
+            history = parse_history(history_json)
+            answer = service.ask(question, history, **parse_settings(settings_json))
+        except (ValueError, TypeError, RagError) as error:
+            raise gr.Error(str(error)) from error
+        return answer.to_dict()
+
+    return ask
+
+
+def make_respond(service: BotService, stream_delay: float) -> Callable[..., Iterator[tuple]]:
+    """The chat handler: shows the question, asks the library, streams the answer in.
+
+    Yields (textbox, chat messages, sources panel, turns).
+    """
+
+    def respond(question: str, messages: list, turns: list, top_k: float, retrieval: str,
+                fuzzy_names: bool) -> Iterator[tuple]:
+        question = (question or "").strip()
+        if not question:
+            raise gr.Error("Type a question first.")
+        shown = [*(messages or []), {"role": "user", "content": question_chat(question)}]
+        yield "", [*shown, _bubble(f"*{SEARCHING}*")], placeholder_html(SEARCHING), turns
+        history = [(t["question"], t["answer"]["answer"]) for t in turns]
+        try:
+            answer = service.ask(question, history, top_k=int(top_k), retrieval=retrieval,
+                                 fuzzy_names=bool(fuzzy_names))
+        except (ValueError, RagError) as error:
+            failed = _bubble(answer_chat(f"Could not answer: {error}", abstained=False))
+            yield question, [*shown, failed], placeholder_html(), turns
+            raise gr.Error(str(error)) from error
+        panel = sources_html(question, answer)
+        done = [*turns, {"question": question, "answer": answer.to_dict(), "index": len(shown)}]
+        prefixes = list(stream_prefixes(answer.text))
+        for i, prefix in enumerate(prefixes, 1):
+            bubble = _bubble(answer_chat(prefix, abstained=answer.abstained))
+            yield "", [*shown, bubble], panel, done if i == len(prefixes) else turns
+            if i < len(prefixes):
+                time.sleep(stream_delay)
+
+    return respond
+
+
+def _bubble(content: str) -> dict[str, str]:
+    return {"role": "assistant", "content": content}
+
+
+def make_like(log: FeedbackLog) -> Callable[..., None]:
+    """The handler of the chat's thumbs up / down: one JSONL record per vote."""
+
+    def on_like(turns: list, data: gr.LikeData) -> None:
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        turn = next((t for t in turns if t["index"] == index), None)
+        if turn is None:
+            raise gr.Error("Only a finished answer can be rated.")
+        log.append(vote_name(data.liked), turn)
+        gr.Info("Thanks, your feedback was saved.")
+
+    return on_like

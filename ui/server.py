@@ -1,0 +1,99 @@
+"""Start the web app: check the port, then launch Gradio with the settings of this product.
+
+The launch settings are fixed here, in one place, for `serve` and for the tests: loopback
+by default, no share link, no analytics, no server-side rendering, no MCP server, errors
+shown, a bounded queue with a concurrency limit, an upload size limit, and no folder of the
+machine served (`allowed_paths=[]`: only Gradio's own assets and files uploaded through the
+page are reachable).
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import gradio as gr
+
+from ui.theme import CSS, make_theme
+
+CONCURRENCY_LIMIT = 2  # events of one kind running at once; library calls are serialised anyway
+QUEUE_SIZE = 64  # waiting requests beyond this are refused with "queue full"
+DEFAULT_MAX_UPLOAD_BYTES = 2_000_000
+
+
+class PortInUseError(OSError):
+    """The port the web app should listen on is already taken."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            errno.EADDRINUSE,
+            f"port {port} on {host} is already in use (is the app already running?). "
+            f"Stop the other program or choose another port, e.g. `rag serve --port {port + 1}` "
+            f"(`make run PORT={port + 1}`)",
+        )
+        self.host = host
+        self.port = port
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise `PortInUseError` if nothing could listen on `host:port` because it is taken."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # The server sets SO_REUSEADDR too: a port left in TIME_WAIT is free, a listening one not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            if error.errno == errno.EADDRINUSE:
+                raise PortInUseError(host, port) from None
+            raise OSError(error.errno,
+                          f"cannot listen on {host}:{port}: {error.strerror}") from None
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port on `host` that is free right now (the system picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
+               block: bool = True, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+               quiet: bool = False) -> str:
+    """Launch `app` on `host:port` and return its URL; with `block=False` it runs in a thread.
+
+    `PortInUseError` if the port is taken.
+    """
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # also read by Gradio's helpers
+    check_port(host, port)
+    app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
+    try:
+        _, url, _ = app.launch(
+            server_name=host, server_port=port, share=False, inbrowser=False,
+            prevent_thread_lock=not block, show_error=True, quiet=quiet,
+            allowed_paths=[], max_file_size=max_upload_bytes, ssr_mode=False,
+            mcp_server=False, pwa=False, enable_monitoring=False, footer_links=["api"],
+            theme=make_theme(), css=CSS,
+        )
+    except OSError as error:
+        if "port" in str(error).lower():  # taken between our check and Gradio's bind
+            raise PortInUseError(host, port) from error
+        raise
+    return url
+
+
+@contextmanager
+def running(app: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
+            **options: Any) -> Iterator[str]:
+    """Run `app` in a background thread for the length of a `with` block; yields its URL."""
+    url = launch_app(app, host=host, port=port or free_port(host), block=False, quiet=True,
+                     **options)
+    try:
+        yield url
+    finally:
+        app.close()

@@ -1,0 +1,45 @@
+"""The app's view of the library: the calls it makes, and the query settings it lets through.
+
+`rag.RAG` is safe to call from Gradio's worker threads (concurrent `ask`; `add` swaps the
+index in whole), so no lock is taken here. What this adds is a gate: a browser or an API
+caller may change only the query settings in `QUERY_SETTINGS`, never index settings.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Sequence
+
+QUERY_SETTINGS = ("top_k", "retrieval", "fuzzy_names", "abstain_threshold")
+
+
+class BotService:
+    """Forwards to a `rag.RAG` (or any object with `ask`, `add`, `documents`, `config`)."""
+
+    def __init__(self, bot: Any) -> None:
+        for method in ("ask", "add", "documents"):
+            if not callable(getattr(bot, method, None)):
+                raise TypeError(f"bot must have an {method}() method like rag.RAG; got {bot!r}")
+        self._bot = bot
+
+    @property
+    def config(self) -> Any:
+        """The library's settings (`rag.Config`): defaults for the settings panel."""
+        return self._bot.config
+
+    def ask(self, question: str, history: Sequence[Any] = (), **settings: Any) -> Any:
+        """`RAG.ask`; `ValueError` for a setting outside `QUERY_SETTINGS`. None means default."""
+        unknown = sorted(set(settings) - set(QUERY_SETTINGS))
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(unknown)}; "
+                             f"allowed: {', '.join(QUERY_SETTINGS)}")
+        chosen = {k: v for k, v in settings.items() if v is not None}
+        top_k = chosen.pop("top_k", None)
+        return self._bot.ask(question, history=list(history), top_k=top_k, **chosen)
+
+    def add(self, paths: Sequence[Path]) -> Any:
+        """`RAG.add`: index these files incrementally."""
+        return self._bot.add(list(paths))
+
+    def documents(self) -> list[Any]:
+        """`RAG.documents`: what is indexed."""
+        return list(self._bot.documents())
