@@ -32,7 +32,7 @@ from .timeref import describe_time_references, find_time_references
 from .types import Answer, Citation, Passage, Sentence
 
 W_COSINE, W_LEXICAL, W_RANK = 0.55, 0.35, 0.04
-TYPE_BONUS, TYPE_PENALTY = 0.08, 0.12
+TYPE_BONUS, TYPE_PENALTY = 0.08, 0.25
 REPEAT_PENALTY = 0.1
 TITLE_PENALTY = 0.15  # a headline matches many questions loosely but rarely answers one
 EXTRA_MARGIN = 0.06  # a further sentence must score within this of the best

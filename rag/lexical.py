@@ -33,7 +33,7 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
-_SUFFIXES = ("ing", "ed", "es", "s")
+_SUFFIXES = ("ing", "ed")
 # Irregular past forms, so "met" matches "meet" (suffix stripping cannot do this).
 _IRREGULAR = dict(pair.split(":") for pair in """met:meet took:take held:hold went:go made:make
     gave:give came:come saw:see told:tell left:leave began:begin won:win led:lead sent:send spoke:speak
@@ -48,8 +48,10 @@ def stem(word: str) -> str:
     """A light English stemmer: 'meetings' -> 'meet', 'visited' -> 'visit', 'met' -> 'meet'."""
     if word in _IRREGULAR:
         return _IRREGULAR[word]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 5:
+        word = word[:-1]  # plurals first, so "meetings" -> "meeting" -> "meet"
     for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4 and not word.endswith("ss"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
 
@@ -60,7 +62,8 @@ def tokenize(text: str) -> list[str]:
     outranks its parts in other orders ("Xi-Park")."""
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    tokens = [stem(w) for w in _WORD.findall(folded) if w not in STOPWORDS]
+    tokens = [stem(w) for w in _WORD.findall(folded)
+              if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     tokens += [c.replace("-", "") for c in _COMPOUND.findall(folded)]
     return tokens
 

@@ -43,27 +43,24 @@ _DURATION = re.compile(rf"\b(?:\d+|{_NUMWORD}|a|an|several|few)[- ](?:years?|mon
                        re.IGNORECASE)
 
 
+# Question cues in order of precedence ("in what year" before "when", "how many" before "who").
+_ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
+    ("year", r"\bwhat year\b|\bwhich year\b"),
+    ("date", r"\bwhen\b|\bwhat (?:date|day|month)\b|\bon which (?:date|day)\b"),
+    ("count", r"\bhow many\b"),
+    ("amount", r"\bhow much\b"),
+    ("duration", r"\bhow long\b"),
+    ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b"),
+    ("name", r"\bwho(?:m|se)?\b"),
+    ("place", r"\bwhere\b|\bwhich (?:city|country|province|place)\b"),
+)]
+
+
 def answer_type(question: str) -> str | None:
     """The kind of fact the question asks for: date, year, count, amount, duration, number,
     name, place, or None."""
     q = question.lower()
-    if re.search(r"\bwhat (?:year)\b|\bwhich year\b|\bin what year\b", q):
-        return "year"
-    if re.search(r"\bwhen\b|\bwhat (?:date|day|month)\b|\bon which (?:date|day)\b", q):
-        return "date"
-    if re.search(r"\bhow many\b", q):
-        return "count"
-    if re.search(r"\bhow much\b", q):
-        return "amount"
-    if re.search(r"\bhow long\b", q):
-        return "duration"
-    if re.search(r"\bhow old\b|\bwhat (?:number|rank|percentage)\b", q):
-        return "number"
-    if re.search(r"\bwho(?:m|se)?\b", q):
-        return "name"
-    if re.search(r"\bwhere\b|\bwhich (?:city|country|province|place)\b", q):
-        return "place"
-    return None
+    return next((kind for kind, cue in _ANSWER_TYPES if cue.search(q)), None)
 
 
 def counted_noun(question: str) -> str | None:
@@ -88,9 +85,17 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
     skip = {w.lower() for w in exclude}
     spans = []
     for m in pattern.finditer(sentence):
-        words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", m.group())}
+        start, text = m.start(), m.group()
+        if kind in ("name", "place"):  # "On May", "The Bank": a capitalised function word is no name
+            lead = re.match(r"(?:(?:On|In|At|The|A|An|But|And|By|For|From|With|Upon|During|After|Before|While|"
+                            r"When|If|As|Of|To|Then|This|That|It|He|She|They|We)\s+)+", text)
+            if lead:
+                start, text = start + lead.end(), text[lead.end():]
+            if kind == "name" and (" " not in text or re.fullmatch(_MONTH + r"(?:\s+\d+)?", text)):
+                continue
+        words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
         if words and not words <= skip:
-            spans.append((m.start(), m.end(), m.group()))
+            spans.append((start, start + len(text), text))
     return spans
 
 

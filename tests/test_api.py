@@ -93,3 +93,22 @@ def test_settings_are_validated(seed_bot: RAG) -> None:
         seed_bot.ask("Who is Song Tao?", colour="blue")
     for mode in ("dense", "lexical", "hybrid"):
         assert seed_bot.retrieve("Who is Song Tao?", k=2, retrieval=mode)
+
+
+def test_relative_times_in_an_invented_dated_article(tmp_path) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "port.txt").write_text(
+        "Harbour Authority Opens New Pier\n\nPublished: March 3, 2020\n\n"
+        "The harbour authority opened its new deep-water pier on Monday. "
+        "Construction began two years ago after a long dispute over dredging.\n", encoding="utf-8")
+    (folder / "undated.txt").write_text(
+        "Museum Reopens\n\nThe city museum reopened its east wing. "
+        "The wing had closed five years ago because of a leaking roof.\n", encoding="utf-8")
+    bot = RAG.build([folder], index_dir=tmp_path / "ix")
+    dated = bot.ask("When did construction of the pier begin?")
+    assert dated.citations[0].date == "2020-03-03"
+    assert '"two years ago" = 2018' in dated.text and dated.short_answer.startswith("2018")
+    undated = bot.ask("When did the museum's east wing close?")
+    assert undated.citations[0].date is None
+    assert "no publication date" in undated.text

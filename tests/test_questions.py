@@ -1,0 +1,50 @@
+"""Reading questions: the kind of answer wanted, typed facts in sentences, follow-up context."""
+from __future__ import annotations
+
+import pytest
+
+from rag.questions import answer_type, contextualize, counted_noun, normalize_history, typed_spans
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("When did Choe arrive?", "date"), ("In what year did it happen?", "year"),
+    ("How many missiles were fired?", "count"), ("How much money was frozen?", "amount"),
+    ("How long was the visit?", "duration"), ("Who met Xi?", "name"), ("Whom did he meet?", "name"),
+    ("Where is Tokchon?", "place"), ("What did Choe present?", None), ("", None)])
+def test_answer_type(question: str, kind: str | None) -> None:
+    assert answer_type(question) == kind
+
+
+def test_counts_must_stand_before_the_counted_noun() -> None:
+    question = "How many days did the consultation last?"
+    assert counted_noun(question) == "days"
+    assert typed_spans("a three day consultation", "count", question=question)[0][2] == "three day"
+    assert typed_spans("the first visit in two years", "count", question=question) == []
+
+
+def test_typed_spans_leave_out_the_question_words() -> None:
+    sentence = "On May 23, Choe met with Liu Yunsan."
+    assert [s[2] for s in typed_spans(sentence, "date")] == ["May 23"]
+    assert [s[2] for s in typed_spans(sentence, "name", exclude={"choe"})] == ["Liu Yunsan"]
+
+
+@pytest.mark.parametrize("history", [
+    [("When did Choe Ryong-hae arrive in Beijing?", "May 22 ...")],
+    ["When did Choe Ryong-hae arrive in Beijing?"],
+    [{"role": "user", "content": "When did Choe Ryong-hae arrive in Beijing?"},
+     {"role": "assistant", "content": "May 22 ..."}]])
+def test_follow_up_carries_the_previous_names(history) -> None:
+    assert "Choe Ryong-hae" in contextualize("Who did he meet next?", history)
+    assert contextualize("Who is Song Tao?", history) == "Who is Song Tao?"  # not a follow-up
+    assert contextualize("Who did he meet next?", None) == "Who did he meet next?"
+
+
+def test_after_a_who_question_the_answer_names_come_too() -> None:
+    text = contextualize("What did he say?", [("Who is the spokesperson?", "Lu Kang said it [1]")])
+    assert "Lu Kang" in text
+
+
+def test_bad_history_items_are_refused() -> None:
+    with pytest.raises(TypeError):
+        normalize_history([42])
+    assert normalize_history([("  ", "x"), ("q", "a")]) == [("q", "a")]
