@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -139,7 +139,6 @@ class RAG:
         answer = state.composer.compose(question.strip(), passages, query=query, config=config,
                                         history=normalize_history(history))
         if notes:
-            from dataclasses import replace
             answer = replace(answer, notes=tuple(notes) + answer.notes)
         return answer
 
@@ -172,8 +171,6 @@ class RAG:
 
 
 def _with_config(data: IndexData, **settings: Any) -> IndexData:
-    from dataclasses import replace
-
     config = data.config.with_overrides(**settings)
     if config.index_settings() != data.config.index_settings():
         raise ValueError("index settings (model, encoding, chunk_tokens, chunk_overlap) cannot change "
