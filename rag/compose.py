@@ -11,8 +11,8 @@ sentences are cut to the clauses that carry the match. When the best score is be
 `config.abstain_threshold` it abstains. A relative time in a quoted sentence ("five years
 ago") is resolved against the article's date and said after the quote.
 
-Any object with a `compose(question, passages, *, query, config) -> Answer` method can replace
-it (see `Composer`), e.g. one that prompts a local LLM with the passages.
+Any object with a `compose(question, passages, *, query, config, history=()) -> Answer` method
+can replace it (see `Composer`), e.g. one that prompts a local LLM with the passages.
 """
 from __future__ import annotations
 
@@ -73,6 +73,7 @@ class ExtractiveComposer:
         for row, s in enumerate(data.sentences):
             self._rows.setdefault(s.doc_id, []).append(row)
         self._starts = {d: [data.sentences[r].start for r in rows] for d, rows in self._rows.items()}
+        self._documents = {d.id: d for d in data.documents}
 
     def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -91,9 +92,8 @@ class ExtractiveComposer:
         """All sentences of the passages, best first. Sentences already quoted in `said` (the
         previous answer) rank lower: a follow-up asks for something new."""
         kind = answer_type(question)
-        question_words = set(re.findall(r"[A-Za-z0-9]+", question.lower()))
+        question_words = _question_words(question)
         weights = self._query_weights(query, config)
-        titles = {d.id: d.title for d in self.data.documents}
         seen: set[int] = set()
         out = []
         for p in passages:
@@ -107,7 +107,7 @@ class ExtractiveComposer:
                 lexical = _coverage(weights, words)
                 typed = 0.0 if kind is None else (
                     TYPE_BONUS if typed_spans(s.text, kind, question_words, question) else -TYPE_PENALTY)
-                title = TITLE_PENALTY if s.text == titles.get(s.doc_id) else 0.0
+                title = TITLE_PENALTY if s.text == self._documents[s.doc_id].title else 0.0
                 repeat = REPEAT_PENALTY if said and s.text[:60] in said else 0.0
                 evidence = W_COSINE * cosine + W_LEXICAL * lexical + min(typed, 0.0) - title
                 score = evidence + max(typed, 0.0) + W_RANK / p.rank - repeat
@@ -141,10 +141,9 @@ class ExtractiveComposer:
 
     def _write(self, question: str, chosen: list[Candidate], passages: Sequence[Passage],
                config: Config, evidence: float) -> Answer:
-        documents = {d.id: d for d in self.data.documents}
         kind = answer_type(question)
-        question_words = set(re.findall(r"[A-Za-z0-9]+", question.lower()))
-        short = _short_answer(chosen[0].sentence.text, kind, question_words, set(tokenize(question)), question)
+        short = _short_answer(chosen[0].sentence.text, kind, _question_words(question), set(tokenize(question)),
+                              question)
         budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
         parts, citations, notes = [], [], []
         for c in chosen:
@@ -152,7 +151,7 @@ class ExtractiveComposer:
             if citations and _words(c.sentence.text) > room:
                 continue  # a further sentence only if it fits whole
             start, end = self._clip(c.sentence, room, question) if not citations else (c.sentence.start, c.sentence.end)
-            doc = documents[c.sentence.doc_id]
+            doc = self._documents[c.sentence.doc_id]
             quote = doc.text[start:end]
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")
@@ -179,7 +178,7 @@ class ExtractiveComposer:
         best = candidates[0]
         chosen = [best]
         vectors = self.data.sentence_vectors
-        question_words = set(re.findall(r"[A-Za-z0-9]+", question.lower()))
+        question_words = _question_words(question)
         answer_names = {n[2].lower() for n in typed_spans(best.sentence.text, "name", question_words)}
         for c in candidates[1:]:
             if len(chosen) >= config.max_answer_sentences:
@@ -206,6 +205,11 @@ class ExtractiveComposer:
         vectors = self.encode([question] + [sentence.text[a:b] for a, b in windows])
         a, b = windows[int(np.argmax(vectors[1:] @ vectors[0]))]
         return sentence.start + a, sentence.start + b
+
+
+def _question_words(question: str) -> set[str]:
+    """The question's words, lower-cased, stopwords kept (typed facts must not be made of them)."""
+    return set(re.findall(r"[A-Za-z0-9]+", question.lower()))
 
 
 def _word_groups(text: str) -> list[list[str]]:

@@ -94,6 +94,7 @@ class LexicalIndex:
         self.doc_freq = doc_freq  # in how many chunks each word occurs
         self.n_docs = n_docs
         self.vocabulary = frozenset(doc_freq)
+        self._variants: dict[str, list[str]] = {}  # retrieval and composing ask for the same words
         self._by_initial: dict[str, list[str]] = defaultdict(list)
         for word in self.vocabulary:
             if word:
@@ -139,9 +140,13 @@ class LexicalIndex:
         """Corpus words spelled like `word` (itself excluded); none for short words."""
         if len(word) < 4 or word.isdigit():
             return []
-        limit = 2 if len(word) >= 8 else 1
-        return sorted(w for w in self._by_initial.get(word[0], ())
-                      if w != word and len(w) >= 4 and edit_distance(word, w, limit) <= limit)
+        if word not in self._variants:
+            if len(self._variants) > 50_000:  # a long-running server: keep the cache bounded
+                self._variants.clear()
+            limit = 2 if len(word) >= 8 else 1
+            self._variants[word] = sorted(w for w in self._by_initial.get(word[0], ())
+                                          if w != word and len(w) >= 4 and edit_distance(word, w, limit) <= limit)
+        return list(self._variants[word])
 
     def expand(self, tokens: Sequence[str]) -> list[str]:
         """The tokens plus the spelling variants of each, without repeats."""
