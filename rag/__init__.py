@@ -14,10 +14,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 from .api import RAG  # noqa: E402
 from .config import Config  # noqa: E402
 from .errors import (IndexCorruptError, IndexMismatchError, IndexNotFoundError,  # noqa: E402
-                     ModelLoadError, NoDocumentsError, RagError)
+                     IndexOutdatedError, ModelLoadError, NoDocumentsError, RagError)
 from .types import (Answer, Citation, Document, DocumentInfo, IndexReport, Passage,  # noqa: E402
                     SkippedFile)
 
 __all__ = ["RAG", "Config", "Answer", "Citation", "Passage", "Document", "DocumentInfo",
            "IndexReport", "SkippedFile", "RagError", "IndexCorruptError", "IndexMismatchError",
-           "IndexNotFoundError", "ModelLoadError", "NoDocumentsError"]
+           "IndexNotFoundError", "IndexOutdatedError", "ModelLoadError", "NoDocumentsError"]

@@ -19,7 +19,7 @@ from typing import Any, Callable, Sequence
 from .compose import Composer, ExtractiveComposer
 from .config import Config
 from .embedding import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoDocumentsError
+from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError, NoDocumentsError
 from .index import IndexData, load_index, read_manifest, save_index
 from .indexing import update_index
 from .ingest import load_documents
@@ -101,6 +101,8 @@ class RAG:
             say(f"Updating the index in {index_dir} from {', '.join(map(str, sources))}...")
         except IndexNotFoundError:
             say(f"No index in {index_dir} yet: building it from {', '.join(map(str, sources))}...")
+        except IndexOutdatedError:
+            say(f"The index in {index_dir} was built by another version of rag: rebuilding it...")
         return cls.build(sources, index_dir=index_dir, config=config, progress=progress)
 
     def add(self, paths: Sequence[PathLike], progress: Progress | None = None) -> IndexReport:

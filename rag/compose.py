@@ -38,6 +38,9 @@ TITLE_PENALTY = 0.15  # a headline matches many questions loosely but rarely ans
 EXTRA_MARGIN = 0.06  # a further sentence must score within this of the best
 CROSS_MARGIN = 0.15  # ... or within this, if from another document and naming the same answer
 REDUNDANT_COSINE = 0.85
+CLIP_TYPE_BONUS = 0.1  # a cut that keeps the asked-for fact is preferred
+MIN_CLIPPED_WORDS = 8  # a further sentence is left out rather than cut shorter than this
+COMPLEMENT_GAIN = 0.15  # a sentence of another document that adds this share of the question's words
 ABSTAIN_TEXT = "The documents don't say: nothing in the indexed articles answers this question."
 
 
@@ -79,21 +82,23 @@ class ExtractiveComposer:
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
         """The answer to `question` from `passages` (abstains on weak evidence)."""
         said = " ".join(answer for _, answer in history[-1:])
-        candidates = self.rank(question, passages, query=query, config=config, said=said)
+        groups = self._query_weights(query, config)
+        candidates = self.rank(question, passages, query=query, config=config, said=said, groups=groups)
         best = candidates[0].evidence if candidates else 0.0
         if not candidates or best < config.abstain_threshold:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
                           passages=tuple(passages), evidence=best)
-        chosen = self._select(candidates, config, question)
+        chosen = self._select(candidates, config, question, groups)
         return self._write(question, chosen, passages, config, best)
 
     def rank(self, question: str, passages: Sequence[Passage], *, query: Query,
-             config: Config, said: str = "") -> list[Candidate]:
+             config: Config, said: str = "",
+             groups: list[tuple[float, frozenset[str]]] | None = None) -> list[Candidate]:
         """All sentences of the passages, best first. Sentences already quoted in `said` (the
         previous answer) rank lower: a follow-up asks for something new."""
         kind = answer_type(question)
         question_words = _question_words(question)
-        weights = self._query_weights(query, config)
+        weights = groups if groups is not None else self._query_weights(query, config)
         seen: set[int] = set()
         out = []
         for p in passages:
@@ -146,11 +151,14 @@ class ExtractiveComposer:
                               question)
         budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
         parts, citations, notes = [], [], []
-        for c in chosen:
+        whole = sum(_words(c.sentence.text) + 1 + _words(_time_note(c.sentence.text, c.passage.date)) for c in chosen)
+        for i, c in enumerate(chosen):
             room = budget - _words(_time_note(c.sentence.text, c.passage.date)) - 1
-            if citations and _words(c.sentence.text) > room:
-                continue  # a further sentence only if it fits whole
-            start, end = self._clip(c.sentence, room, question) if not citations else (c.sentence.start, c.sentence.end)
+            if whole > budget:  # too long together: leave the later ones at least a few words each
+                room = min(room, budget - (MIN_CLIPPED_WORDS + 1) * (len(chosen) - i - 1))
+            if citations and room < MIN_CLIPPED_WORDS:
+                continue
+            start, end = self._clip(c.sentence, room, question)
             doc = self._documents[c.sentence.doc_id]
             quote = doc.text[start:end]
             n = len(citations) + 1
@@ -172,9 +180,12 @@ class ExtractiveComposer:
                       passages=tuple(passages), short_answer=short, notes=tuple(notes),
                       evidence=evidence)
 
-    def _select(self, candidates: list[Candidate], config: Config, question: str) -> list[Candidate]:
-        """The best candidate, plus close ones that are not redundant and add something; and
-        from another document, a close one that names the same answer (corroboration)."""
+    def _select(self, candidates: list[Candidate], config: Config, question: str,
+                groups: list[tuple[float, frozenset[str]]]) -> list[Candidate]:
+        """The best candidate, plus others that are not redundant with it and either score
+        nearly as well and add something, or add a good share of the question's words that
+        the chosen ones lack (a question about two events, two articles), or come from another
+        document and name the same answer (corroboration)."""
         best = candidates[0]
         chosen = [best]
         vectors = self.data.sentence_vectors
@@ -187,23 +198,30 @@ class ExtractiveComposer:
                 continue
             if max(float(vectors[c.row] @ vectors[x.row]) for x in chosen) >= REDUNDANT_COSINE:
                 continue
+            have = frozenset().union(*(x.words for x in chosen))
             new_doc = all(c.sentence.doc_id != x.sentence.doc_id for x in chosen)
             if c.score >= best.score - EXTRA_MARGIN:
-                if new_doc or c.words - frozenset().union(*(x.words for x in chosen)):
+                if new_doc or c.words - have:
                     chosen.append(c)
-            elif new_doc and c.score >= best.score - CROSS_MARGIN and answer_names & {
-                    n[2].lower() for n in typed_spans(c.sentence.text, "name", question_words)}:
+            elif new_doc and c.score >= best.score - CROSS_MARGIN and (
+                    _coverage(groups, c.words | have) - _coverage(groups, have) >= COMPLEMENT_GAIN
+                    or answer_names & {n[2].lower() for n in typed_spans(c.sentence.text, "name", question_words)}):
                 chosen.append(c)
         return chosen
 
     def _clip(self, sentence: Sentence, max_words: int, question: str) -> tuple[int, int]:
         """The sentence's span, or if longer than `max_words` the run of its clauses that fits
-        and is closest in meaning to the question."""
+        and is closest in meaning to the question, preferring runs that hold a fact of the
+        asked kind (the name for a who-question)."""
         if _words(sentence.text) <= max_words or self.encode is None:
             return sentence.start, sentence.end
         windows = _clause_windows(sentence.text, max_words)
         vectors = self.encode([question] + [sentence.text[a:b] for a, b in windows])
-        a, b = windows[int(np.argmax(vectors[1:] @ vectors[0]))]
+        kind = answer_type(question)
+        spans = typed_spans(sentence.text, kind, _question_words(question), question) if kind else []
+        scores = [float(v @ vectors[0]) + (CLIP_TYPE_BONUS if any(a <= x and y <= b for x, y, _ in spans) else 0.0)
+                  for (a, b), v in zip(windows, vectors[1:])]
+        a, b = windows[int(np.argmax(scores))]
         return sentence.start + a, sentence.start + b
 
 

@@ -19,6 +19,11 @@ class IndexCorruptError(RagError):
     """The index folder exists but its files are missing, unreadable or inconsistent."""
 
 
+class IndexOutdatedError(IndexCorruptError):
+    """The index was written by another version of this library (another format_version):
+    rebuilding it from the documents fixes it."""
+
+
 class IndexMismatchError(RagError):
     """The index was built with another model or other chunking settings than requested."""
 

@@ -27,11 +27,11 @@ from typing import Any
 import numpy as np
 
 from .config import Config
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError
 from .lexical import LexicalIndex
 from .types import Chunk, Document, Sentence
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: Snowball stems in the lexical index
 _FILES = ("manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.faiss",
           "sentences.jsonl", "sentences.npy")
 REBUILD_HINT = "Rebuild it with `rag index` (or delete the folder and run again)."
@@ -118,6 +118,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"the index manifest {path} is unreadable ({exc}). {REBUILD_HINT}") from exc
+    if isinstance(manifest, dict) and isinstance(manifest.get("format_version"), int) \
+            and manifest["format_version"] != FORMAT_VERSION:
+        raise IndexOutdatedError(f"the index at {folder} was built by another version of rag "
+                                 f"(format_version {manifest['format_version']}, this one reads "
+                                 f"{FORMAT_VERSION}). {REBUILD_HINT}")
     if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
         raise IndexCorruptError(f"the index at {folder} has an unknown format "
                                 f"(format_version {manifest.get('format_version') if isinstance(manifest, dict) else '?'}, "

@@ -1,19 +1,22 @@
 """Lexical side of retrieval: BM25 over word tokens (bm25s), with spelling variants.
 
+Tokens are lower-cased, accent-free English Snowball stems (PyStemmer), so "agreed" meets
+"agree" and "arrival" meets "arrived"; irregular past forms are mapped first ("met" -> "meet").
+
 Names in news about Korea and China come in several romanisations (Choe/Choi Ryong-hae,
 Liu Yunsan/Liu Yunshan). `LexicalIndex.expand` adds, for each query word of four letters or
 more, the corpus words within a small edit distance (1, or 2 for words of eight letters or
 more) with the same first letter, so either spelling finds the other. It is general: no list
 of names, only the corpus vocabulary.
 
-Left out: phrase queries, field boosts, language-specific stemming (a light English suffix
-stripper stands in).
+Left out: phrase queries, field boosts, stemmers for languages other than English.
 """
 from __future__ import annotations
 
 import json
 import math
 import re
+import threading
 import unicodedata
 from collections import defaultdict
 from functools import lru_cache
@@ -21,6 +24,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import Stemmer
 
 STOPWORDS = frozenset(
     """a about above after again against all am an and any are as at be because been before being
@@ -33,7 +37,6 @@ STOPWORDS = frozenset(
 )
 _WORD = re.compile(r"[a-z0-9]+")
 _COMPOUND = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
-_SUFFIXES = ("ing", "ed")
 # Irregular past forms, so "met" matches "meet" (suffix stripping cannot do this).
 _IRREGULAR = dict(pair.split(":") for pair in """met:meet took:take held:hold went:go made:make
     gave:give came:come saw:see told:tell left:leave began:begin won:win led:lead sent:send spoke:speak
@@ -43,17 +46,17 @@ _IRREGULAR = dict(pair.split(":") for pair in """met:meet took:take held:hold we
     fought:fight drew:draw got:get gotten:get spent:spend shown:show broke:break""".split())
 
 
+_SNOWBALL = Stemmer.Stemmer("english")
+_SNOWBALL_LOCK = threading.Lock()  # a Stemmer object is not thread-safe
+
+
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A light English stemmer: 'meetings' -> 'meet', 'visited' -> 'visit', 'met' -> 'meet'."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) >= 5:
-        word = word[:-1]  # plurals first, so "meetings" -> "meeting" -> "meet"
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
+    """The English Snowball stem, after irregular past forms: 'meetings' -> 'meet',
+    'agreed' -> 'agre' like 'agree', 'met' -> 'meet'."""
+    word = _IRREGULAR.get(word, word)
+    with _SNOWBALL_LOCK:
+        return _SNOWBALL.stemWord(word)
 
 
 def tokenize(text: str) -> list[str]:

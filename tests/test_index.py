@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag import RAG, Config, IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoDocumentsError
+from rag import (RAG, Config, IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError,
+                 NoDocumentsError)
 from rag.index import load_index
 from rag.indexing import update_index
 from rag.ingest import parse_document
@@ -156,6 +157,21 @@ def test_open_builds_when_missing_and_updates_when_stale(tmp_path: Path) -> None
     (folder / "two.txt").write_text("Tide Report\n\nThe tide peaked at 4.2 metres.", encoding="utf-8")
     bot = RAG.open(tmp_path / "ix", sources=[folder], progress=messages.append)
     assert any("Updating" in m for m in messages) and len(bot.documents()) == 2
+
+
+def test_index_of_another_format_version_is_refused_by_load_and_rebuilt_by_open(tmp_path: Path) -> None:
+    folder = _corpus(tmp_path, "one.txt")
+    RAG.open(tmp_path / "ix", sources=[folder])
+    manifest_path = tmp_path / "ix" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["format_version"] -= 1
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(IndexOutdatedError, match="another version"):
+        RAG.load(tmp_path / "ix")
+    messages: list[str] = []
+    bot = RAG.open(tmp_path / "ix", sources=[folder], progress=messages.append)
+    assert any("rebuilding" in m for m in messages) and len(bot.documents()) == 1
+    assert RAG.load(tmp_path / "ix").documents() == bot.documents()
 
 
 def test_binary_and_bad_files_are_skipped_with_a_warning(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""BM25 tokens, the light stemmer and spelling variants (no name lists)."""
+"""BM25 tokens, the stemmer and spelling variants (no name lists)."""
 from __future__ import annotations
 
 import pytest
@@ -15,6 +15,12 @@ def test_hand_worked_tokens() -> None:
                                            ("talks", "talk"), ("press", "press"), ("is", "is"), ("", "")])
 def test_stem(word: str, expected: str) -> None:
     assert stem(word) == expected
+
+
+@pytest.mark.parametrize("a,b", [("agreed", "agree"), ("received", "receive"), ("closed", "close"),
+                                 ("arrival", "arrived"), ("reportedly", "reports")])
+def test_inflections_share_a_stem(a: str, b: str) -> None:
+    assert stem(a) == stem(b)
 
 
 @pytest.mark.parametrize("a,b,distance", [("choe", "choi", 1), ("yunsan", "yunshan", 1), ("abcd", "abdc", 1),
