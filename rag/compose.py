@@ -26,7 +26,8 @@ import numpy as np
 from .config import Config
 from .index import IndexData
 from .lexical import tokenize
-from .questions import answer_type, typed_spans
+from .ingest import HEAD_LINES, find_date
+from .questions import answer_type, metadata_question, typed_spans
 from .retrieve import Query
 from .timeref import describe_time_references, find_time_references
 from .types import Answer, Citation, Passage, Sentence
@@ -34,6 +35,10 @@ from .types import Answer, Citation, Passage, Sentence
 W_COSINE, W_LEXICAL, W_RANK = 0.55, 0.35, 0.04
 TYPE_BONUS, TYPE_PENALTY = 0.08, 0.25
 REPEAT_PENALTY = 0.1
+# A name or a date in a sentence is no evidence that it answers (a byline is full of names);
+# a word of agreement is, for "what did they agree": it is rare. Words of speech are in most
+# news sentences, so for "what did he say" only their absence counts (the penalty).
+EVIDENCE_KINDS = ("agreement",)
 TITLE_PENALTY = 0.15  # a headline matches many questions loosely but rarely answers one
 EXTRA_MARGIN = 0.06  # a further sentence must score within this of the best
 CROSS_MARGIN = 0.15  # ... or within this, if from another document and naming the same answer
@@ -81,6 +86,11 @@ class ExtractiveComposer:
     def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
         """The answer to `question` from `passages` (abstains on weak evidence)."""
+        meta = metadata_question(question)
+        if meta and passages:
+            answer = self._from_metadata(question, meta, passages, config)
+            if answer is not None:
+                return answer
         said = " ".join(answer for _, answer in history[-1:])
         groups = self._query_weights(query, config)
         candidates = self.rank(question, passages, query=query, config=config, said=said, groups=groups)
@@ -90,6 +100,34 @@ class ExtractiveComposer:
                           passages=tuple(passages), evidence=best)
         chosen = self._select(candidates, config, question, groups)
         return self._write(question, chosen, passages, config, best)
+
+    def _from_metadata(self, question: str, meta: str, passages: Sequence[Passage], config: Config) -> Answer | None:
+        """Who wrote the article, or when it was published, quoting its byline or date line.
+        The article is that of the best passage, if that passage is on topic at all (else None).
+        When the article states no such thing, it says so (and counts as abstaining)."""
+        if passages[0].dense_score < config.abstain_threshold:
+            return None
+        doc = self._documents[passages[0].doc_id]
+        value = doc.byline if meta == "author" else doc.date
+        lines, offset = [], 0
+        for text in doc.text.split("\n"):
+            lines.append((offset, text))
+            offset += len(text) + 1
+        found = [(start, text) for i, (start, text) in enumerate(lines)
+                 if value and (value in text if meta == "author" else i < HEAD_LINES and find_date([text]) == value)]
+        if not found:
+            what = "author" if meta == "author" else "publication date"
+            return Answer(question=question, text=f'The article this is about, "{doc.title}" ({doc.name}), '
+                          f"states no {what}.", abstained=True, passages=tuple(passages), evidence=0.0)
+        start, quote = found[0]
+        end = start + len(quote)
+        chunk = next((c for c in self.data.chunks if c.doc_id == doc.id and c.start <= start and end <= c.end), None)
+        citation = Citation(n=1, source=doc.name, path=doc.source, title=doc.title, quote=quote,
+                            chunk_id=chunk.id if chunk else passages[0].chunk_id, start=start, end=end,
+                            score=passages[0].score, date=doc.date, passage=chunk.text if chunk else quote)
+        text = f"{quote} [1]" if value in quote else f"{value}: {quote} [1]"
+        return Answer(question=question, text=text, abstained=False, citations=(citation,),
+                      passages=tuple(passages), short_answer=value, evidence=passages[0].dense_score)
 
     def rank(self, question: str, passages: Sequence[Passage], *, query: Query,
              config: Config, said: str = "",
@@ -114,7 +152,7 @@ class ExtractiveComposer:
                     TYPE_BONUS if typed_spans(s.text, kind, question_words, question) else -TYPE_PENALTY)
                 title = TITLE_PENALTY if s.text == self._documents[s.doc_id].title else 0.0
                 repeat = REPEAT_PENALTY if said and s.text[:60] in said else 0.0
-                evidence = W_COSINE * cosine + W_LEXICAL * lexical + min(typed, 0.0) - title
+                evidence = W_COSINE * cosine + W_LEXICAL * lexical + (typed if kind in EVIDENCE_KINDS else min(typed, 0.0)) - title
                 score = evidence + max(typed, 0.0) + W_RANK / p.rank - repeat
                 out.append(Candidate(s, row, p, cosine, lexical, score, evidence, words))
         return sorted(out, key=lambda c: -c.score)

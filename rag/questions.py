@@ -29,7 +29,17 @@ _PATTERNS = {
     "number": re.compile(rf"\b(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b", re.IGNORECASE),
     "name": re.compile(r"\b(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?)(?:\s+(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?))+"),
     "place": re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*"),
+    # what someone said or agreed: the sentence must report speech or an agreement
+    "statement": re.compile(r"\b(?:say|says|said|saying|tell|tells|told|telling|state[sd]?|stating|statement|"
+                            r"repl(?:y|ies|ied)|respon(?:d|ds|ded|se)|wr(?:ite|ites|ote|itten)|add(?:s|ed)?|"
+                            r"not(?:e|es|ed)|stress(?:es|ed)?|announc(?:e|es|ed|ement)|declar(?:e|es|ed|ation)|"
+                            r"express(?:es|ed)?|urg(?:e|es|ed)|call(?:s|ed)? (?:for|on)|quot(?:e|es|ed))\b",
+                            re.IGNORECASE),
+    "agreement": re.compile(r"\b(?:agree(?:s|d|ment|ments)?|agreeing|accord|deal|consensus|pact|accept(?:s|ed)?|"
+                            r"consent(?:s|ed)?|settle(?:s|d|ment)?|signed)\b", re.IGNORECASE),
 }
+# Kinds told by a verb: a sentence holds one when it has such a verb, even the question's own.
+VERB_KINDS = ("statement", "agreement")
 _PRONOUN = re.compile(r"\b(?:he|she|him|her|his|hers|they|them|their|it|its|this|that|these|those|"
                       r"there|then|next|also|the two|both)\b", re.IGNORECASE)
 _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "why", "how", "did",
@@ -51,6 +61,9 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("amount", r"\bhow much\b"),
     ("duration", r"\bhow long\b"),
     ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b"),
+    ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
+    ("statement", r"\bwhat (?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
+                  r"written|announce|declare)\b"),
     ("name", r"\bwho(?:m|se)?\b"),
     ("place", r"\bwhere\b|\bwhich (?:city|country|province|place)\b"),
 )]
@@ -58,9 +71,27 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
 
 def answer_type(question: str) -> str | None:
     """The kind of fact the question asks for: date, year, count, amount, duration, number,
-    name, place, or None."""
+    what was agreed ("agreement") or said ("statement"), name, place, or None."""
     q = question.lower()
     return next((kind for kind, cue in _ANSWER_TYPES if cue.search(q)), None)
+
+
+_DOC_NOUN = r"\b(?:article|story|report|piece|commentary|column|op-ed|analysis|news item)s?\b"
+_AUTHOR_Q = re.compile(r"\bwho(?:m)?\b[^?]*\b(?:wrote|write|written|writes|authored|penned|reported|filed)\b[^?]*"
+                       + _DOC_NOUN + r"|\b(?:author|authors|byline|reporter|reporters|writer)\b[^?]*\bof\b[^?]*" + _DOC_NOUN)
+_PUBLISHED_Q = re.compile(r"\b(?:when|what date|which date|what day)\b[^?]*" + _DOC_NOUN
+                          + r"[^?]*\b(?:posted|published|dated|released|put out|out)\b")
+
+
+def metadata_question(question: str) -> str | None:
+    """Whether the question asks who wrote an article ("author") or when it was published
+    ("published"): facts of the article, not of its sentences. None otherwise."""
+    q = question.lower()
+    if _AUTHOR_Q.search(q):
+        return "author"
+    if _PUBLISHED_Q.search(q):
+        return "published"
+    return None
 
 
 def counted_noun(question: str) -> str | None:
@@ -94,7 +125,7 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
             if kind == "name" and (" " not in text or re.fullmatch(_MONTH + r"(?:\s+\d+)?", text)):
                 continue
         words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
-        if words and not words <= skip:
+        if kind in VERB_KINDS or words and not words <= skip:
             spans.append((start, start + len(text), text))
     return spans
 

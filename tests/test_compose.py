@@ -11,18 +11,19 @@ from rag.retrieve import Retriever
 
 from .fakes import HashEmbedder
 
-ARTICLE = ("Port News\n\nPublished: March 3, 2020\n\nThe new pier opened on Monday. "
-           "Mayor Ana Ruiz cut the ribbon. Construction began two years ago. The pier cost 40 million dollars.")
+ARTICLE = ("Port News\n\nPublished: March 3, 2020\nBy Lena Moss, harbour reporter\n\nThe new pier opened on Monday. "
+           "Mayor Ana Ruiz cut the ribbon. Construction began two years ago. The pier cost 40 million dollars. "
+           "Ruiz and the harbour board met in May. The two reached an agreement to share the berths.")
 
 
-def _setup(config: Config):
+def _setup(config: Config, article: str = ARTICLE):
     embedder = HashEmbedder(64)
-    data, _ = update_index(None, [parse_document(ARTICLE, "port.txt")], config=config, embedder=embedder, prune=True)
+    data, _ = update_index(None, [parse_document(article, "port.txt")], config=config, embedder=embedder, prune=True)
     return Retriever(data, embedder), ExtractiveComposer(data)
 
 
-def _ask(question: str, config: Config = Config(abstain_threshold=0.2)):
-    retriever, composer = _setup(config)
+def _ask(question: str, config: Config = Config(abstain_threshold=0.2), article: str = ARTICLE):
+    retriever, composer = _setup(config, article)
     query = retriever.prepare(question, fuzzy=True)
     return composer.compose(question, retriever.search(query, k=3, config=config), query=query, config=config)
 
@@ -49,3 +50,26 @@ def test_markers_match_citations_and_stay_within_the_word_limit() -> None:
     answer = _ask("pier opened Monday ribbon construction cost", Config(abstain_threshold=0.0, max_answer_words=20))
     assert {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)} == {c.n for c in answer.citations}
     assert len(answer.text.split()) <= 20 + 3
+
+
+def test_who_wrote_and_when_published_are_answered_from_the_byline_and_date_lines() -> None:
+    author = _ask("Who wrote the article about the new pier?")
+    assert author.short_answer == "Lena Moss, harbour reporter"
+    assert author.text == "By Lena Moss, harbour reporter [1]" and author.citations[0].quote == "By Lena Moss, harbour reporter"
+    published = _ask("When was the story about the pier published?")
+    assert published.short_answer == "2020-03-03" and published.citations[0].quote == "Published: March 3, 2020"
+    c = published.citations[0]
+    assert ARTICLE.replace("\n\n", "\n").count(c.quote) == 1 and c.end - c.start == len(c.quote)
+
+
+def test_an_article_without_byline_or_date_gets_no_invented_one() -> None:
+    undated = "Port News\n\nThe new pier opened on Monday. Mayor Ana Ruiz cut the ribbon."
+    for question in ("Who wrote the article about the new pier?", "When was the article about the pier published?"):
+        answer = _ask(question, article=undated)
+        assert answer.abstained and not answer.citations and answer.short_answer is None
+        assert answer.text.startswith('The article this is about, "Port News" (port.txt), states no ')
+
+
+def test_an_agreement_question_wants_the_sentence_that_reports_the_agreement() -> None:
+    answer = _ask("What did Ruiz and the harbour board agree?")
+    assert answer.citations[0].quote == "The two reached an agreement to share the berths."

@@ -3,14 +3,18 @@ from __future__ import annotations
 
 import pytest
 
-from rag.questions import answer_type, contextualize, counted_noun, normalize_history, typed_spans
+from rag.questions import (answer_type, contextualize, counted_noun, metadata_question, normalize_history,
+                           typed_spans)
 
 
 @pytest.mark.parametrize("question,kind", [
     ("When did Choe arrive?", "date"), ("In what year did it happen?", "year"),
     ("How many missiles were fired?", "count"), ("How much money was frozen?", "amount"),
     ("How long was the visit?", "duration"), ("Who met Xi?", "name"), ("Whom did he meet?", "name"),
-    ("Where is Tokchon?", "place"), ("What did Choe present?", None), ("", None)])
+    ("Where is Tokchon?", "place"), ("What did Choe present?", None), ("", None),
+    ("What did the two sides agree to resume?", "agreement"), ("What did he say about the visit?", "statement"),
+    ("What did Xi's reply say?", "statement"), ("Who said it was significant?", "name"),
+    ("What did he hand to the head of state?", None)])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
 
@@ -48,3 +52,21 @@ def test_bad_history_items_are_refused() -> None:
     with pytest.raises(TypeError):
         normalize_history([42])
     assert normalize_history([("  ", "x"), ("q", "a")]) == [("q", "a")]
+
+
+@pytest.mark.parametrize("question,kind", [
+    ("Who reported the story about Kim Jong-un refusing to meet the envoy?", "author"),
+    ("Who wrote this article?", "author"), ("Who is the author of the commentary?", "author"),
+    ("When was the report on Song Tao's visit posted?", "published"), ("When was the article published?", "published"),
+    ("Which broadcaster reported that Liu suggested practical steps?", None),
+    ("Which news agency reported on that meeting?", None), ("Who wrote the letter?", None),
+    ("On what date did Rodong Sinmun report Song's return?", None)])
+def test_metadata_questions(question: str, kind: str | None) -> None:
+    assert metadata_question(question) == kind
+
+
+def test_a_verb_of_the_asked_kind_counts_even_when_the_question_has_it() -> None:
+    assert typed_spans("The two reached an agreement to resume talks.", "agreement", {"agree"})
+    assert typed_spans("Analysts say it shows a rift.", "statement", {"say"})
+    assert not typed_spans("Choe met Wang Jiarui in Beijing.", "agreement", set())
+    assert not typed_spans("It is a sign of chilly relations.", "agreement", set())
