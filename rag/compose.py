@@ -109,17 +109,17 @@ class ExtractiveComposer:
             return None
         doc = self._documents[passages[0].doc_id]
         value = doc.byline if meta == "author" else doc.date
-        lines, offset = [], 0
-        for text in doc.text.split("\n"):
-            lines.append((offset, text))
-            offset += len(text) + 1
-        found = [(start, text) for i, (start, text) in enumerate(lines)
-                 if value and (value in text if meta == "author" else i < HEAD_LINES and find_date([text]) == value)]
-        if not found:
+        if not value:
+            found = None
+        elif meta == "author":
+            found = _line_of(doc.text, lambda line: value in line)
+        else:  # the date line ingest found it on, among the first lines
+            found = _line_of(doc.text, lambda line: find_date([line]) == value, HEAD_LINES)
+        if found is None:
             what = "author" if meta == "author" else "publication date"
             return Answer(question=question, text=f'The article this is about, "{doc.title}" ({doc.name}), '
                           f"states no {what}.", abstained=True, passages=tuple(passages), evidence=0.0)
-        start, quote = found[0]
+        start, quote = found
         end = start + len(quote)
         chunk = next((c for c in self.data.chunks if c.doc_id == doc.id and c.start <= start and end <= c.end), None)
         citation = Citation(n=1, source=doc.name, path=doc.source, title=doc.title, quote=quote,
@@ -189,14 +189,15 @@ class ExtractiveComposer:
                               question)
         budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
         parts, citations, notes = [], [], []
-        whole = sum(_words(c.sentence.text) + 1 + _words(_time_note(c.sentence.text, c.passage.date)) for c in chosen)
+        note_words = [_words(_time_note(c.sentence.text, c.passage.date)) for c in chosen]
+        whole = sum(_words(c.sentence.text) + 1 + w for c, w in zip(chosen, note_words))
         for i, c in enumerate(chosen):
-            room = budget - _words(_time_note(c.sentence.text, c.passage.date)) - 1
+            room = budget - note_words[i] - 1
             if whole > budget:  # too long together: leave the later ones at least a few words each
                 room = min(room, budget - (MIN_CLIPPED_WORDS + 1) * (len(chosen) - i - 1))
             if citations and room < MIN_CLIPPED_WORDS:
                 continue
-            start, end = self._clip(c.sentence, room, question)
+            start, end = self._clip(c.sentence, room, question, kind)
             doc = self._documents[c.sentence.doc_id]
             quote = doc.text[start:end]
             n = len(citations) + 1
@@ -226,6 +227,7 @@ class ExtractiveComposer:
         document and name the same answer (corroboration)."""
         best = candidates[0]
         chosen = [best]
+        have = best.words  # the words of the chosen sentences
         vectors = self.data.sentence_vectors
         question_words = _question_words(question)
         answer_names = {n[2].lower() for n in typed_spans(best.sentence.text, "name", question_words)}
@@ -236,31 +238,43 @@ class ExtractiveComposer:
                 continue
             if max(float(vectors[c.row] @ vectors[x.row]) for x in chosen) >= REDUNDANT_COSINE:
                 continue
-            have = frozenset().union(*(x.words for x in chosen))
             new_doc = all(c.sentence.doc_id != x.sentence.doc_id for x in chosen)
             if c.score >= best.score - EXTRA_MARGIN:
-                if new_doc or c.words - have:
-                    chosen.append(c)
-            elif new_doc and c.score >= best.score - CROSS_MARGIN and (
+                if not (new_doc or c.words - have):
+                    continue
+            elif not (new_doc and c.score >= best.score - CROSS_MARGIN and (
                     _coverage(groups, c.words | have) - _coverage(groups, have) >= COMPLEMENT_GAIN
-                    or answer_names & {n[2].lower() for n in typed_spans(c.sentence.text, "name", question_words)}):
-                chosen.append(c)
+                    or answer_names & {n[2].lower() for n in typed_spans(c.sentence.text, "name", question_words)})):
+                continue
+            chosen.append(c)
+            have |= c.words
         return chosen
 
-    def _clip(self, sentence: Sentence, max_words: int, question: str) -> tuple[int, int]:
+    def _clip(self, sentence: Sentence, max_words: int, question: str, kind: str | None) -> tuple[int, int]:
         """The sentence's span, or if longer than `max_words` the run of its clauses that fits
         and is closest in meaning to the question, preferring runs that hold a fact of the
-        asked kind (the name for a who-question)."""
+        asked `kind` (the name for a who-question)."""
         if _words(sentence.text) <= max_words or self.encode is None:
             return sentence.start, sentence.end
         windows = _clause_windows(sentence.text, max_words)
         vectors = self.encode([question] + [sentence.text[a:b] for a, b in windows])
-        kind = answer_type(question)
         spans = typed_spans(sentence.text, kind, _question_words(question), question) if kind else []
         scores = [float(v @ vectors[0]) + (CLIP_TYPE_BONUS if any(a <= x and y <= b for x, y, _ in spans) else 0.0)
                   for (a, b), v in zip(windows, vectors[1:])]
         a, b = windows[int(np.argmax(scores))]
         return sentence.start + a, sentence.start + b
+
+
+def _line_of(text: str, wanted: Callable[[str], bool], max_lines: int | None = None) -> tuple[int, str] | None:
+    """(offset, line) of the first of the text's lines (of its first `max_lines`) that is `wanted`."""
+    offset = 0
+    for i, line in enumerate(text.split("\n")):
+        if max_lines is not None and i >= max_lines:
+            break
+        if wanted(line):
+            return offset, line
+        offset += len(line) + 1
+    return None
 
 
 def _question_words(question: str) -> set[str]:

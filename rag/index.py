@@ -118,15 +118,13 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise IndexCorruptError(f"the index manifest {path} is unreadable ({exc}). {REBUILD_HINT}") from exc
-    if isinstance(manifest, dict) and isinstance(manifest.get("format_version"), int) \
-            and manifest["format_version"] != FORMAT_VERSION:
+    version = manifest.get("format_version") if isinstance(manifest, dict) else "?"
+    if isinstance(version, int) and version != FORMAT_VERSION:
         raise IndexOutdatedError(f"the index at {folder} was built by another version of rag "
-                                 f"(format_version {manifest['format_version']}, this one reads "
-                                 f"{FORMAT_VERSION}). {REBUILD_HINT}")
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
+                                 f"(format_version {version}, this one reads {FORMAT_VERSION}). {REBUILD_HINT}")
+    if version != FORMAT_VERSION:
         raise IndexCorruptError(f"the index at {folder} has an unknown format "
-                                f"(format_version {manifest.get('format_version') if isinstance(manifest, dict) else '?'}, "
-                                f"expected {FORMAT_VERSION}). {REBUILD_HINT}")
+                                f"(format_version {version}, expected {FORMAT_VERSION}). {REBUILD_HINT}")
     return manifest
 
 

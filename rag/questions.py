@@ -125,7 +125,7 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
             if kind == "name" and (" " not in text or re.fullmatch(_MONTH + r"(?:\s+\d+)?", text)):
                 continue
         words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
-        if kind in VERB_KINDS or words and not words <= skip:
+        if kind in VERB_KINDS or (words and not words <= skip):
             spans.append((start, start + len(text), text))
     return spans
 
