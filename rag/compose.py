@@ -124,7 +124,7 @@ class ExtractiveComposer:
         chunk = next((c for c in self.data.chunks if c.doc_id == doc.id and c.start <= start and end <= c.end), None)
         citation = Citation(n=1, source=doc.name, path=doc.source, title=doc.title, quote=quote,
                             chunk_id=chunk.id if chunk else passages[0].chunk_id, start=start, end=end,
-                            score=passages[0].score, date=doc.date, passage=chunk.text if chunk else quote)
+                            score=passages[0].dense_score, date=doc.date, passage=chunk.text if chunk else quote)
         text = f"{quote} [1]" if value in quote else f"{value}: {quote} [1]"
         return Answer(question=question, text=text, abstained=False, citations=(citation,),
                       passages=tuple(passages), short_answer=value, evidence=passages[0].dense_score)

@@ -56,6 +56,7 @@ def test_who_wrote_and_when_published_are_answered_from_the_byline_and_date_line
     author = _ask("Who wrote the article about the new pier?")
     assert author.short_answer == "Lena Moss, harbour reporter"
     assert author.text == "By Lena Moss, harbour reporter [1]" and author.citations[0].quote == "By Lena Moss, harbour reporter"
+    assert author.citations[0].score == author.evidence > 0.2  # the passage's cosine, as for other quotes
     published = _ask("When was the story about the pier published?")
     assert published.short_answer == "2020-03-03" and published.citations[0].quote == "Published: March 3, 2020"
     c = published.citations[0]
