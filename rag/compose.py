@@ -6,8 +6,11 @@ The extractive composer scores every sentence of the retrieved passages by
   + type bonus / penalty: does the sentence hold the kind of fact asked for (a date for "when")
   + W_RANK / rank of its passage                      context
 and answers with the best sentence, plus at most two more that are nearly as good, not
-redundant with it, and add something (other question words, or another document). Long
-sentences are cut to the clauses that carry the match. When the best score is below
+redundant with it, and add something (other question words, or another document). If there
+is room, it then looks (through the lexical index, beyond the retrieved passages) for a
+sentence of another article naming a rare name of the chosen ones, i.e. the other article's
+account of the same person, and quotes it too. Long sentences are cut to the clauses that
+carry the match (in meaning and in the question's words). When the best score is below
 `config.abstain_threshold` it abstains. A relative time in a quoted sentence ("five years
 ago") is resolved against the article's date and said after the quote.
 
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -46,6 +49,9 @@ REDUNDANT_COSINE = 0.85
 CLIP_TYPE_BONUS = 0.1  # a cut that keeps the asked-for fact is preferred
 MIN_CLIPPED_WORDS = 8  # a further sentence is left out rather than cut shorter than this
 COMPLEMENT_GAIN = 0.15  # a sentence of another document that adds this share of the question's words
+CORROBORATE_DF = 0.15  # a name in at most this share of chunks is rare enough to link two articles
+CORROBORATE_CHUNKS = 10  # chunks searched for the names of the chosen quotes
+CORROBORATE_SLACK = 0.05  # ... and may be this much less on topic than an answer must be
 ABSTAIN_TEXT = "The documents don't say: nothing in the indexed articles answers this question."
 
 
@@ -99,7 +105,30 @@ class ExtractiveComposer:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
                           passages=tuple(passages), evidence=best)
         chosen = self._select(candidates, config, question, groups)
-        return self._write(question, chosen, passages, config, best)
+        extra = self._corroboration(question, chosen, query, config, groups, len(passages))
+        used = [c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)]
+        return self._write(question, chosen + extra, [*passages, *dict.fromkeys(used)], config, best,
+                           groups, optional=len(extra))
+
+    def _corroboration(self, question: str, chosen: list[Candidate], query: Query, config: Config,
+                       groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:
+        """At most one sentence per further document that names the same rare name as the
+        chosen quotes and is on topic: the other article's account of the same person or body."""
+        out: list[Candidate] = []
+        if len(chosen) >= config.max_answer_sentences:
+            return out
+        vectors = self.data.sentence_vectors
+        for c in self._corroborating(question, chosen, query, config, groups, n_passages):
+            if len(chosen) + len(out) >= config.max_answer_sentences:
+                break
+            if c.evidence < config.abstain_threshold - CORROBORATE_SLACK:
+                continue
+            if any(c.sentence.doc_id == x.sentence.doc_id for x in out):
+                continue
+            if max(float(vectors[c.row] @ vectors[x.row]) for x in [*chosen, *out]) >= REDUNDANT_COSINE:
+                continue
+            out.append(c)
+        return out
 
     def _from_metadata(self, question: str, meta: str, passages: Sequence[Passage], config: Config) -> Answer | None:
         """Who wrote the article, or when it was published, quoting its byline or date line.
@@ -121,41 +150,93 @@ class ExtractiveComposer:
                           f"states no {what}.", abstained=True, passages=tuple(passages), evidence=0.0)
         start, quote = found
         end = start + len(quote)
-        chunk = next((c for c in self.data.chunks if c.doc_id == doc.id and c.start <= start and end <= c.end), None)
+        i = next((i for i, c in enumerate(self.data.chunks) if c.doc_id == doc.id and c.start <= start and end <= c.end),
+                 None)
+        source = passages[0] if i is None else self._passage(i, passages[0].dense_score, 1)
         citation = Citation(n=1, source=doc.name, path=doc.source, title=doc.title, quote=quote,
-                            chunk_id=chunk.id if chunk else passages[0].chunk_id, start=start, end=end,
-                            score=passages[0].dense_score, date=doc.date, passage=chunk.text if chunk else quote)
+                            chunk_id=source.chunk_id, start=start, end=end, score=passages[0].dense_score,
+                            date=doc.date, passage=source.text if i is not None else quote)
         text = f"{quote} [1]" if value in quote else f"{value}: {quote} [1]"
+        # the passage quoted comes first: it, not the best match of the question's topic, is the source
+        rest = [replace(p, rank=n) for n, p in enumerate((p for p in passages if p.chunk_id != source.chunk_id), 2)]
         return Answer(question=question, text=text, abstained=False, citations=(citation,),
-                      passages=tuple(passages), short_answer=value, evidence=passages[0].dense_score)
+                      passages=(source, *rest), short_answer=value, evidence=passages[0].dense_score)
 
     def rank(self, question: str, passages: Sequence[Passage], *, query: Query,
              config: Config, said: str = "",
              groups: list[tuple[float, frozenset[str]]] | None = None) -> list[Candidate]:
         """All sentences of the passages, best first. Sentences already quoted in `said` (the
         previous answer) rank lower: a follow-up asks for something new."""
-        kind = answer_type(question)
-        question_words = _question_words(question)
-        weights = groups if groups is not None else self._query_weights(query, config)
+        scorer = self._scorer(question, query, config, said, groups)
         seen: set[int] = set()
         out = []
         for p in passages:
             for row in self._sentence_rows(p):
-                if row in seen:
-                    continue
-                seen.add(row)
-                s = self.data.sentences[row]
-                words = frozenset(tokenize(s.text))
-                cosine = float(self.data.sentence_vectors[row] @ query.vector)
-                lexical = _coverage(weights, words)
-                typed = 0.0 if kind is None else (
-                    TYPE_BONUS if typed_spans(s.text, kind, question_words, question) else -TYPE_PENALTY)
-                title = TITLE_PENALTY if s.text == self._documents[s.doc_id].title else 0.0
-                repeat = REPEAT_PENALTY if said and s.text[:60] in said else 0.0
-                evidence = W_COSINE * cosine + W_LEXICAL * lexical + (typed if kind in EVIDENCE_KINDS else min(typed, 0.0)) - title
-                score = evidence + max(typed, 0.0) + W_RANK / p.rank - repeat
-                out.append(Candidate(s, row, p, cosine, lexical, score, evidence, words))
+                if row not in seen:
+                    seen.add(row)
+                    out.append(scorer(row, p))
         return sorted(out, key=lambda c: -c.score)
+
+    def _scorer(self, question: str, query: Query, config: Config, said: str,
+                groups: list[tuple[float, frozenset[str]]] | None) -> Callable[[int, Passage], Candidate]:
+        """A function scoring one sentence (by its row) of a passage (see module docstring)."""
+        kind = answer_type(question)
+        question_words = _question_words(question)
+        weights = groups if groups is not None else self._query_weights(query, config)
+
+        def score(row: int, p: Passage) -> Candidate:
+            s = self.data.sentences[row]
+            words = frozenset(tokenize(s.text))
+            cosine = float(self.data.sentence_vectors[row] @ query.vector)
+            lexical = _coverage(weights, words)
+            typed = 0.0 if kind is None else (
+                TYPE_BONUS if typed_spans(s.text, kind, question_words, question) else -TYPE_PENALTY)
+            title = TITLE_PENALTY if s.text == self._documents[s.doc_id].title else 0.0
+            repeat = REPEAT_PENALTY if said and s.text[:60] in said else 0.0
+            evidence = W_COSINE * cosine + W_LEXICAL * lexical + (typed if kind in EVIDENCE_KINDS else min(typed, 0.0)) - title
+            total = evidence + max(typed, 0.0) + W_RANK / p.rank - repeat
+            return Candidate(s, row, p, cosine, lexical, total, evidence, words)
+
+        return score
+
+    def _corroborating(self, question: str, chosen: list[Candidate], query: Query, config: Config,
+                       groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:
+        """Sentences of documents not yet quoted that name a rare name of the chosen quotes
+        (not one of the question's), best first: the same person or body in another article.
+        Found through the lexical index, so not only among the retrieved passages."""
+        lexical = self.data.lexical
+        question_words = _question_words(question)
+        rare = max(3, int(CORROBORATE_DF * lexical.n_docs))
+        names = []
+        for c in chosen:
+            for _, _, name in typed_spans(c.sentence.text, "name", question_words):
+                tokens = [t for t in dict.fromkeys(tokenize(name)) if "-" not in t]
+                if len(tokens) >= 2 and min(lexical.doc_freq.get(t, 0) for t in tokens) <= rare:
+                    names.append([frozenset([t, *lexical.variants(t)]) for t in tokens])
+        if not names:
+            return []
+        quoted = {c.sentence.doc_id for c in chosen}
+        scores = lexical.scores(sorted({t for name in names for forms in name for t in forms}))
+        scorer = self._scorer(question, query, config, "", groups)
+        out = []
+        for i in np.argsort(-scores, kind="stable")[:CORROBORATE_CHUNKS]:
+            chunk = self.data.chunks[int(i)]
+            if scores[i] <= 0 or chunk.doc_id in quoted:
+                continue
+            passage = self._passage(int(i), float(self.data.chunk_vectors[int(i)] @ query.vector), n_passages + 1)
+            for row in self._sentence_rows(passage):
+                words = frozenset(tokenize(self.data.sentences[row].text))
+                if any(all(forms & words for forms in name) for name in names):
+                    out.append(scorer(row, passage))
+        return sorted(out, key=lambda c: -c.score)
+
+    def _passage(self, i: int, dense_score: float, rank: int) -> Passage:
+        """Chunk `i` as a passage (one the retriever did not return, found by the composer)."""
+        chunk = self.data.chunks[i]
+        doc = self._documents[chunk.doc_id]
+        return Passage(chunk_id=chunk.id, doc_id=doc.id, source=doc.source, title=doc.title, date=doc.date,
+                       text=chunk.text, start=chunk.start, end=chunk.end, score=0.0,
+                       dense_score=dense_score, rank=rank)
 
     def _query_weights(self, query: Query, config: Config) -> list[tuple[float, frozenset[str]]]:
         """Weighted groups of word forms: a name's parts form one group ("Choe Ryong-hae"),
@@ -171,6 +252,13 @@ class ExtractiveComposer:
                 known = [f for f in [word, *variants] if f in lexical.vocabulary]
                 weight = max(weight, lexical.idf(max(known, key=lexical.doc_freq.get) if known else word))
             groups.append((weight, frozenset(forms)))
+        # An exact compound ("Park-Obama") counts as much as its parts together: met in
+        # another order ("Xi-Park ... Xi-Obama") they are weaker evidence.
+        parts = {c.replace("-", ""): [g for c2 in c.split("-") for g in tokenize(c2)]
+                 for c in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", query.text.lower())}
+        weight_of = {next(iter(f)): w for w, f in groups if len(f) == 1}
+        groups = [(sum(weight_of.get(x, 0.0) for x in parts[next(iter(f))]) or w, f)
+                  if len(f) == 1 and next(iter(f)) in parts else (w, f) for w, f in groups]
         return groups
 
     def _sentence_rows(self, p: Passage) -> list[int]:
@@ -183,21 +271,26 @@ class ExtractiveComposer:
         return out
 
     def _write(self, question: str, chosen: list[Candidate], passages: Sequence[Passage],
-               config: Config, evidence: float) -> Answer:
+               config: Config, evidence: float, groups: list[tuple[float, frozenset[str]]],
+               optional: int = 0) -> Answer:
+        """The answer text quoting `chosen` within the word budget. When they do not fit whole,
+        the first keeps as much as it can and each later one gets at least MIN_CLIPPED_WORDS;
+        the last `optional` ones only get what is left."""
         kind = answer_type(question)
         short = _short_answer(chosen[0].sentence.text, kind, _question_words(question), set(tokenize(question)),
                               question)
         budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
         parts, citations, notes = [], [], []
         note_words = [_words(_time_note(c.sentence.text, c.passage.date)) for c in chosen]
-        whole = sum(_words(c.sentence.text) + 1 + w for c, w in zip(chosen, note_words))
+        required = len(chosen) - optional
+        whole = sum(_words(c.sentence.text) + 1 + w for c, w in zip(chosen[:required], note_words))
         for i, c in enumerate(chosen):
             room = budget - note_words[i] - 1
             if whole > budget:  # too long together: leave the later ones at least a few words each
-                room = min(room, budget - (MIN_CLIPPED_WORDS + 1) * (len(chosen) - i - 1))
+                room -= sum(MIN_CLIPPED_WORDS + 1 + w for w in note_words[i + 1:required])
             if citations and room < MIN_CLIPPED_WORDS:
                 continue
-            start, end = self._clip(c.sentence, room, question, kind)
+            start, end = self._clip(c.sentence, room, question, kind, groups)
             doc = self._documents[c.sentence.doc_id]
             quote = doc.text[start:end]
             n = len(citations) + 1
@@ -250,16 +343,20 @@ class ExtractiveComposer:
             have |= c.words
         return chosen
 
-    def _clip(self, sentence: Sentence, max_words: int, question: str, kind: str | None) -> tuple[int, int]:
+    def _clip(self, sentence: Sentence, max_words: int, question: str, kind: str | None,
+              groups: list[tuple[float, frozenset[str]]]) -> tuple[int, int]:
         """The sentence's span, or if longer than `max_words` the run of its clauses that fits
         and is closest in meaning to the question, preferring runs that hold a fact of the
         asked `kind` (the name for a who-question)."""
         if _words(sentence.text) <= max_words or self.encode is None:
             return sentence.start, sentence.end
         windows = _clause_windows(sentence.text, max_words)
+        # a bare name or phrase is no quote: keep windows of a few words, if there are any
+        windows = [w for w in windows if _words(sentence.text[w[0]:w[1]]) >= min(MIN_CLIPPED_WORDS, max_words)] or windows
         vectors = self.encode([question] + [sentence.text[a:b] for a, b in windows])
         spans = typed_spans(sentence.text, kind, _question_words(question), question) if kind else []
         scores = [float(v @ vectors[0]) + (CLIP_TYPE_BONUS if any(a <= x and y <= b for x, y, _ in spans) else 0.0)
+                  + W_LEXICAL * _coverage(groups, frozenset(tokenize(sentence.text[a:b])))
                   for (a, b), v in zip(windows, vectors[1:])]
         a, b = windows[int(np.argmax(scores))]
         return sentence.start + a, sentence.start + b

@@ -33,7 +33,11 @@ _PATTERNS = {
     "statement": re.compile(r"\b(?:say|says|said|saying|tell|tells|told|telling|state[sd]?|stating|statement|"
                             r"repl(?:y|ies|ied)|respon(?:d|ds|ded|se)|wr(?:ite|ites|ote|itten)|add(?:s|ed)?|"
                             r"not(?:e|es|ed)|stress(?:es|ed)?|announc(?:e|es|ed|ement)|declar(?:e|es|ed|ation)|"
-                            r"express(?:es|ed)?|urg(?:e|es|ed)|call(?:s|ed)? (?:for|on)|quot(?:e|es|ed))\b",
+                            r"express(?:es|ed)?|urg(?:e|es|ed)|call(?:s|ed)? (?:for|on)|quot(?:e|es|ed)|"
+                            # reported opinion: "experts saw it as a sign", "analysts believe"
+                            r"argu(?:e|es|ed)|maintain(?:s|ed)?|believ(?:e|es|ed)|think|thinks|thought|"
+                            r"claim(?:s|ed)?|warn(?:s|ed)?|predict(?:s|ed)?|insist(?:s|ed)?|according to|"
+                            r"(?:see|sees|saw|seen|view|views|viewed|regard|regards|regarded)\b[^.;]{0,40}?\bas)\b",
                             re.IGNORECASE),
     "agreement": re.compile(r"\b(?:agree(?:s|d|ment|ments)?|agreeing|accord|deal|consensus|pact|accept(?:s|ed)?|"
                             r"consent(?:s|ed)?|settle(?:s|d|ment)?|signed)\b", re.IGNORECASE),
@@ -64,7 +68,11 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
     ("statement", r"\bwhat (?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
                   r"written|announce|declare)\b"),
-    ("name", r"\bwho(?:m|se)?\b"),
+    ("name", r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)[a-z-]+\s+){0,4}?"
+             r"(?:official|leader|envoy|academic|professor|analyst|expert|scholar|reporter|journalist|minister|"
+             r"president|diplomat|politician|person|chairman|director|chief|spokes(?:man|woman|person)|ambassador|"
+             r"visitor|guest|host|member|representative|negotiator|intermediary|mediator|commander|secretary|"
+             r"premier)s?\b"),
     ("place", r"\bwhere\b|\bwhich (?:city|country|province|place)\b"),
 )]
 

@@ -16,9 +16,10 @@ ARTICLE = ("Port News\n\nPublished: March 3, 2020\nBy Lena Moss, harbour reporte
            "Ruiz and the harbour board met in May. The two reached an agreement to share the berths.")
 
 
-def _setup(config: Config, article: str = ARTICLE):
+def _setup(config: Config, article: str = ARTICLE, more: dict[str, str] | None = None):
     embedder = HashEmbedder(64)
-    data, _ = update_index(None, [parse_document(article, "port.txt")], config=config, embedder=embedder, prune=True)
+    docs = [parse_document(article, "port.txt")] + [parse_document(text, name) for name, text in (more or {}).items()]
+    data, _ = update_index(None, docs, config=config, embedder=embedder, prune=True)
     return Retriever(data, embedder), ExtractiveComposer(data)
 
 
@@ -61,6 +62,9 @@ def test_who_wrote_and_when_published_are_answered_from_the_byline_and_date_line
     assert published.short_answer == "2020-03-03" and published.citations[0].quote == "Published: March 3, 2020"
     c = published.citations[0]
     assert ARTICLE.replace("\n\n", "\n").count(c.quote) == 1 and c.end - c.start == len(c.quote)
+    for answer in (author, published):  # the passage quoted is the first one the answer rests on
+        assert answer.passages[0].chunk_id == answer.citations[0].chunk_id and answer.passages[0].rank == 1
+        assert [p.rank for p in answer.passages] == list(range(1, len(answer.passages) + 1))
 
 
 def test_an_article_without_byline_or_date_gets_no_invented_one() -> None:
@@ -74,3 +78,41 @@ def test_an_article_without_byline_or_date_gets_no_invented_one() -> None:
 def test_an_agreement_question_wants_the_sentence_that_reports_the_agreement() -> None:
     answer = _ask("What did Ruiz and the harbour board agree?")
     assert answer.citations[0].quote == "The two reached an agreement to share the berths."
+
+
+CITY = ("City Desk\n\nPublished: May 1, 2021\n\nCouncillor Tomas Albrecht was re-elected on Sunday. "
+        "Turnout in the city was low. Albrecht promised more buses.")
+WEATHER = "Weather\n\nPublished: May 2, 2021\n\nRain is expected on Sunday. The river may flood the lower town."
+PIER = ("Port News\n\nPublished: March 3, 2020\n\nThe new pier opened on Monday. "
+        "Harbour councillor Tomas Albrech cut the ribbon.")
+
+
+def test_another_article_naming_the_same_person_is_quoted_and_cited_too() -> None:
+    config = Config(abstain_threshold=0.0)
+    retriever, composer = _setup(config, PIER, {"city.txt": CITY, "weather.txt": WEATHER})
+    question = "Who cut the ribbon at the new pier?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = [p for p in retriever.search(query, k=3, config=config) if p.name == "port.txt"][:1]
+    answer = composer.compose(question, passages, query=query, config=config)
+    # the city article was not retrieved; it names the councillor (another spelling), the weather one does not
+    assert [c.source for c in answer.citations] == ["port.txt", "city.txt"]
+    assert "Albrecht" in answer.citations[1].quote
+    assert [p.name for p in answer.passages] == ["port.txt", "city.txt"] and answer.passages[1].rank == 2
+
+
+def test_no_other_article_is_quoted_without_a_shared_rare_name() -> None:
+    config = Config(abstain_threshold=0.0)
+    retriever, composer = _setup(config, PIER, {"weather.txt": WEATHER})
+    question = "When did the new pier open?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = [p for p in retriever.search(query, k=3, config=config) if p.name == "port.txt"][:1]
+    answer = composer.compose(question, passages, query=query, config=config)
+    assert {c.source for c in answer.citations} == {"port.txt"} and len(answer.passages) == 1
+
+
+def test_an_exact_compound_weighs_as_much_as_its_parts() -> None:
+    config = Config()
+    retriever, composer = _setup(config, "Summits\n\nThe Xi-Park summit came after the Xi-Obama one. The Park-Obama summit was on May 7.")
+    query = retriever.prepare("When was the Park-Obama summit?", fuzzy=True)
+    weights = {min(forms): w for w, forms in composer._query_weights(query, config)}
+    assert weights["parkobama"] == weights["park"] + weights["obama"] > 0

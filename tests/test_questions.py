@@ -14,7 +14,10 @@ from rag.questions import (answer_type, contextualize, counted_noun, metadata_qu
     ("Where is Tokchon?", "place"), ("What did Choe present?", None), ("", None),
     ("What did the two sides agree to resume?", "agreement"), ("What did he say about the visit?", "statement"),
     ("What did Xi's reply say?", "statement"), ("Who said it was significant?", "name"),
-    ("What did he hand to the head of state?", None)])
+    ("What did he hand to the head of state?", None),
+    ("Which senior Chinese Communist Party official met Choe?", "name"), ("Which earlier visitor came?", "name"),
+    ("What North Korean vice chairman did Song meet?", "name"), ("What did the president want?", None),
+    ("What stance did the Chinese president restate?", None), ("Which news agency reported it?", None)])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
 
@@ -70,3 +73,9 @@ def test_a_verb_of_the_asked_kind_counts_even_when_the_question_has_it() -> None
     assert typed_spans("Analysts say it shows a rift.", "statement", {"say"})
     assert not typed_spans("Choe met Wang Jiarui in Beijing.", "agreement", set())
     assert not typed_spans("It is a sign of chilly relations.", "agreement", set())
+
+
+def test_reported_opinion_counts_as_a_statement() -> None:
+    assert typed_spans("Experts saw it as a sign of chilly relations.", "statement", set())
+    assert typed_spans("Analysts believe the talks will resume.", "statement", set())
+    assert not typed_spans("Experts saw the plant in Tokchon.", "statement", set())
