@@ -36,7 +36,7 @@ from .timeref import describe_time_references, find_time_references
 from .types import Answer, Citation, Passage, Sentence
 
 W_COSINE, W_LEXICAL, W_RANK = 0.55, 0.35, 0.04
-TYPE_BONUS, TYPE_PENALTY = 0.08, 0.35
+TYPE_BONUS, TYPE_PENALTY = 0.08, 0.3
 REPEAT_PENALTY = 0.1
 # A name or a date in a sentence is no evidence that it answers (a byline is full of names);
 # a word of agreement is, for "what did they agree": it is rare. Words of speech are in most
