@@ -66,7 +66,7 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("duration", r"\bhow long\b"),
     ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b"),
     ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
-    ("statement", r"\bwhat (?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
+    ("statement", r"\bwhat (?:exactly |precisely )?(?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
                   r"written|announce|declare)\b"),
     ("name", r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)[a-z-]+\s+){0,4}?"
              r"(?:official|leader|envoy|academic|professor|analyst|expert|scholar|reporter|journalist|minister|"

@@ -17,7 +17,8 @@ from rag.questions import (answer_type, contextualize, counted_noun, metadata_qu
     ("What did he hand to the head of state?", None),
     ("Which senior Chinese Communist Party official met Choe?", "name"), ("Which earlier visitor came?", "name"),
     ("What North Korean vice chairman did Song meet?", "name"), ("What did the president want?", None),
-    ("What stance did the Chinese president restate?", None), ("Which news agency reported it?", None)])
+    ("What stance did the Chinese president restate?", None), ("Which news agency reported it?", None),
+    ("What exactly was written in the letter?", "statement")])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
 
