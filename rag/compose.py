@@ -132,11 +132,12 @@ class ExtractiveComposer:
 
     def _from_metadata(self, question: str, meta: str, passages: Sequence[Passage], config: Config) -> Answer | None:
         """Who wrote the article, or when it was published, quoting its byline or date line.
-        The article is that of the best passage, if that passage is on topic at all (else None).
+        The article is that of the best passage, if its passages are on topic at all (else None).
         When the article states no such thing, it says so (and counts as abstaining)."""
-        if passages[0].dense_score < config.abstain_threshold:
-            return None
         doc = self._documents[passages[0].doc_id]
+        on_topic = max(p.dense_score for p in passages if p.doc_id == doc.id)
+        if on_topic < config.abstain_threshold:
+            return None
         value = doc.byline if meta == "author" else doc.date
         if not value:
             found = None
@@ -152,15 +153,15 @@ class ExtractiveComposer:
         end = start + len(quote)
         i = next((i for i, c in enumerate(self.data.chunks) if c.doc_id == doc.id and c.start <= start and end <= c.end),
                  None)
-        source = passages[0] if i is None else self._passage(i, passages[0].dense_score, 1)
+        source = passages[0] if i is None else self._passage(i, on_topic, 1)
         citation = Citation(n=1, source=doc.name, path=doc.source, title=doc.title, quote=quote,
-                            chunk_id=source.chunk_id, start=start, end=end, score=passages[0].dense_score,
+                            chunk_id=source.chunk_id, start=start, end=end, score=on_topic,
                             date=doc.date, passage=source.text if i is not None else quote)
         text = f"{quote} [1]" if value in quote else f"{value}: {quote} [1]"
         # the passage quoted comes first: it, not the best match of the question's topic, is the source
         rest = [replace(p, rank=n) for n, p in enumerate((p for p in passages if p.chunk_id != source.chunk_id), 2)]
         return Answer(question=question, text=text, abstained=False, citations=(citation,),
-                      passages=(source, *rest), short_answer=value, evidence=passages[0].dense_score)
+                      passages=(source, *rest), short_answer=value, evidence=on_topic)
 
     def rank(self, question: str, passages: Sequence[Passage], *, query: Query,
              config: Config, said: str = "",
