@@ -5,13 +5,15 @@ The extractive composer scores every sentence of the retrieved passages by
   + W_LEXICAL * idf-weighted share of question words found in the sentence (with variants)
   + type bonus / penalty: does the sentence hold the kind of fact asked for (a date for "when")
   + W_RANK / rank of its passage                      context
+  + for a sentence opening with "Such remarks", "This", ...: what it gains in meaning and
+    words when read with the sentence before (for ranking only, not as evidence)
 and answers with the best sentence, plus at most two more that are nearly as good, not
 redundant with it, and add something (other question words, or another document). If there
 is room, it then looks (through the lexical index, beyond the retrieved passages) for a
 sentence of another article naming a rare name of the chosen ones, i.e. the other article's
 account of the same person, and quotes it too. Long sentences are cut to the clauses that
-carry the match (in meaning and in the question's words). When the best score is below
-`config.abstain_threshold` it abstains. A relative time in a quoted sentence ("five years
+carry the match (in meaning and in the question's words). When no sentence's evidence
+(meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains. A relative time in a quoted sentence ("five years
 ago") is resolved against the article's date and said after the quote.
 
 Any object with a `compose(question, passages, *, query, config, history=()) -> Answer` method
@@ -52,6 +54,9 @@ COMPLEMENT_GAIN = 0.15  # a sentence of another document that adds this share of
 CORROBORATE_DF = 0.15  # a name in at most this share of chunks is rare enough to link two articles
 CORROBORATE_CHUNKS = 10  # chunks searched for the names of the chosen quotes
 CORROBORATE_SLACK = 0.05  # ... and may be this much less on topic than an answer must be
+ANAPHOR_SHARE = 0.5  # share of the words of the sentence before that count for one pointing back to it
+# openings that point back to the sentence before ("Such remarks were not mentioned by KCNA")
+_ANAPHOR = re.compile(r"(?:Such|This|These|That|Those|The (?:remarks?|move|statement|comments?|meeting|visit|report|two))\b")
 ABSTAIN_TEXT = "The documents don't say: nothing in the indexed articles answers this question."
 
 
@@ -88,6 +93,7 @@ class ExtractiveComposer:
             self._rows.setdefault(s.doc_id, []).append(row)
         self._starts = {d: [data.sentences[r].start for r in rows] for d, rows in self._rows.items()}
         self._documents = {d.id: d for d in data.documents}
+        self._contexts: dict[int, tuple[np.ndarray, frozenset[str]] | None] = {}
 
     def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -100,7 +106,7 @@ class ExtractiveComposer:
         said = " ".join(answer for _, answer in history[-1:])
         groups = self._query_weights(query, config)
         candidates = self.rank(question, passages, query=query, config=config, said=said, groups=groups)
-        best = candidates[0].evidence if candidates else 0.0
+        best = max((c.evidence for c in candidates), default=0.0)
         if not candidates or best < config.abstain_threshold:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
                           passages=tuple(passages), evidence=best)
@@ -190,15 +196,37 @@ class ExtractiveComposer:
             words = frozenset(tokenize(s.text))
             cosine = float(self.data.sentence_vectors[row] @ query.vector)
             lexical = _coverage(weights, words)
+            context = self._context(row)
+            in_context = 0.0
+            if context is not None:  # "Such remarks were ...": ranked as read with the sentence
+                # before, but its evidence stays its own (context would vouch for near misses)
+                vector, before = context
+                in_context = W_COSINE * max(0.0, float(vector @ query.vector) - cosine) + \
+                    W_LEXICAL * ANAPHOR_SHARE * (_coverage(weights, words | before) - lexical)
             typed = 0.0 if kind is None else (
                 TYPE_BONUS if typed_spans(s.text, kind, question_words, question) else -TYPE_PENALTY)
             title = TITLE_PENALTY if s.text == self._documents[s.doc_id].title else 0.0
             repeat = REPEAT_PENALTY if said and s.text[:60] in said else 0.0
             evidence = W_COSINE * cosine + W_LEXICAL * lexical + (typed if kind in EVIDENCE_KINDS else min(typed, 0.0)) - title
-            total = evidence + max(typed, 0.0) + W_RANK / p.rank - repeat
+            total = evidence + in_context + max(typed, 0.0) + W_RANK / p.rank - repeat
             return Candidate(s, row, p, cosine, lexical, total, evidence, words)
 
         return score
+
+    def _context(self, row: int) -> tuple[np.ndarray, frozenset[str]] | None:
+        """For a sentence that opens by pointing back ("Such remarks", "This", "He"), the vector
+        of it read together with the sentence before, and that sentence's words; else None.
+        Computed once per sentence, on first need."""
+        if row in self._contexts:
+            return self._contexts[row]
+        s = self.data.sentences[row]
+        found = None
+        if self.encode is not None and row > 0 and _ANAPHOR.match(s.text):
+            before = self.data.sentences[row - 1]
+            if before.doc_id == s.doc_id:
+                found = (self.encode([f"{before.text} {s.text}"])[0], frozenset(tokenize(before.text)))
+        self._contexts[row] = found
+        return found
 
     def _corroborating(self, question: str, chosen: list[Candidate], query: Query, config: Config,
                        groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:

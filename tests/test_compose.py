@@ -116,3 +116,20 @@ def test_an_exact_compound_weighs_as_much_as_its_parts() -> None:
     query = retriever.prepare("When was the Park-Obama summit?", fuzzy=True)
     weights = {min(forms): w for w, forms in composer._query_weights(query, config)}
     assert weights["parkobama"] == weights["park"] + weights["obama"] > 0
+
+
+def test_a_sentence_pointing_back_is_read_with_the_one_before() -> None:
+    article = ("Talks\n\nPublished: May 1, 2021\n\nAt the meeting Choe said his country would return to the talks. "
+               "Such remarks were missing from the account of KCNA. The weather in the capital was mild.")
+    config = Config(abstain_threshold=0.1)
+    embedder = HashEmbedder(64)
+    data, _ = update_index(None, [parse_document(article, "talks.txt")], config=config, embedder=embedder, prune=True)
+    retriever = Retriever(data, embedder)
+    question = "Which account was missing Choe's remarks that his country would return to the talks?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = retriever.search(query, k=3, config=config)
+    with_context = ExtractiveComposer(data, embedder.encode).compose(question, passages, query=query, config=config)
+    assert with_context.citations[0].quote == "Such remarks were missing from the account of KCNA."
+    # without an encoder there is no context: the sentence naming Choe wins on its own words
+    alone = ExtractiveComposer(data).compose(question, passages, query=query, config=config)
+    assert alone.citations[0].quote.startswith("At the meeting Choe said")
