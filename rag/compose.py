@@ -6,7 +6,8 @@ The extractive composer scores every sentence of the retrieved passages by
   + type bonus / penalty: does the sentence hold the kind of fact asked for (a date for "when")
   + W_RANK / rank of its passage                      context
   + for a sentence opening with "Such remarks", "This", ...: what it gains in meaning and
-    words when read with the sentence before (for ranking only, not as evidence)
+    words when read with the sentence before (for ranking only, not as evidence; when it is
+    quoted whole and both fit, the quote starts at the sentence before)
 and answers with the best sentence, plus at most two more that are nearly as good, not
 redundant with it, and add something (other question words, or another document). If there
 is room, it then looks (through the lexical index, beyond the retrieved passages) for a
@@ -228,6 +229,18 @@ class ExtractiveComposer:
         self._contexts[row] = found
         return found
 
+    def _with_antecedent(self, c: Candidate, start: int, end: int, room: int, quoted: set[int]) -> int:
+        """Where the quote of `c` starts: at the sentence before, when `c` is quoted whole,
+        points back to it ("Such remarks ..."), and both fit in `room` words (the reader
+        needs to know what "such remarks" were); else at `start`."""
+        s = c.sentence
+        if (start, end) != (s.start, s.end) or c.row - 1 in quoted or self._context(c.row) is None:
+            return start
+        before = self.data.sentences[c.row - 1]
+        between = self._documents[s.doc_id].text[before.end:s.start]
+        fits = _words(before.text) + _words(s.text) <= room and before.start >= c.passage.start
+        return before.start if fits and "\n" not in between else start
+
     def _corroborating(self, question: str, chosen: list[Candidate], query: Query, config: Config,
                        groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:
         """Sentences of documents not yet quoted that name a rare name of the chosen quotes
@@ -321,6 +334,7 @@ class ExtractiveComposer:
                 continue
             start, end = self._clip(c.sentence, room, question, kind, groups)
             doc = self._documents[c.sentence.doc_id]
+            start = self._with_antecedent(c, start, end, room, {x.row for x in chosen})
             quote = doc.text[start:end]
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")

@@ -129,7 +129,10 @@ def test_a_sentence_pointing_back_is_read_with_the_one_before() -> None:
     query = retriever.prepare(question, fuzzy=True)
     passages = retriever.search(query, k=3, config=config)
     with_context = ExtractiveComposer(data, embedder.encode).compose(question, passages, query=query, config=config)
-    assert with_context.citations[0].quote == "Such remarks were missing from the account of KCNA."
+    assert with_context.citations[0].quote.endswith("Such remarks were missing from the account of KCNA.")
+    # the quote takes the sentence pointed back to along, so that it can be understood
+    assert with_context.text.startswith("At the meeting Choe said his country would return to the talks. "
+                                        "Such remarks were missing from the account of KCNA. [1]")
     # without an encoder there is no context: the sentence naming Choe wins on its own words
     alone = ExtractiveComposer(data).compose(question, passages, query=query, config=config)
     assert alone.citations[0].quote.startswith("At the meeting Choe said")
