@@ -336,6 +336,12 @@ class ExtractiveComposer:
             doc = self._documents[c.sentence.doc_id]
             start = self._with_antecedent(c, start, end, room, {x.row for x in chosen})
             quote = doc.text[start:end]
+            if citations and (start, end) != (c.sentence.start, c.sentence.end) and \
+                    not _coverage(groups, frozenset(tokenize(quote))):
+                # a later quote cut down to words that match nothing of the question says
+                # nothing to it: leave the sentence out and give its words to the others
+                rest = chosen[:i] + chosen[i + 1:]
+                return self._write(question, rest, passages, config, evidence, groups, optional - (i >= required))
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")
             note = _time_note(quote, doc.date)

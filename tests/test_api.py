@@ -112,3 +112,23 @@ def test_relative_times_in_an_invented_dated_article(tmp_path) -> None:
     undated = bot.ask("When did the museum's east wing close?")
     assert undated.citations[0].date is None
     assert "no publication date" in undated.text
+
+
+def test_every_quote_cut_short_still_matches_its_question(seed_bot: RAG) -> None:
+    """A quote cut to fit the word limit keeps some of the question's words (or is left out)."""
+    import json
+    from pathlib import Path
+
+    from rag.lexical import tokenize
+
+    sentences = {s.text for s in seed_bot._state.data.sentences}
+    rows = [json.loads(line) for line in (Path(__file__).parent.parent / "eval" / "questions.jsonl").open()]
+    cuts = 0
+    for row in rows:
+        answer = seed_bot.ask(row["question"])
+        for c in answer.citations[1:]:
+            if c.quote not in sentences and not any(c.quote.endswith(s) for s in sentences):
+                cuts += 1
+                assert set(tokenize(c.quote)) & set(seed_bot._state.data.lexical.expand(tokenize(row["question"]))), \
+                    (row["id"], c.quote)
+    assert cuts > 5  # the seeds' long sentences do get cut
