@@ -176,6 +176,8 @@ class ExtractiveComposer:
         """All sentences of the passages, best first. Sentences already quoted in `said` (the
         previous answer) rank lower: a follow-up asks for something new."""
         scorer = self._scorer(question, query, config, said, groups)
+        rows = {row: p for p in reversed(passages) for row in self._sentence_rows(p)}  # best passage wins
+        self._add_contexts(list(rows))
         seen: set[int] = set()
         out = []
         for p in passages:
@@ -215,19 +217,23 @@ class ExtractiveComposer:
         return score
 
     def _context(self, row: int) -> tuple[np.ndarray, frozenset[str]] | None:
-        """For a sentence that opens by pointing back ("Such remarks", "This", "He"), the vector
-        of it read together with the sentence before, and that sentence's words; else None.
-        Computed once per sentence, on first need."""
-        if row in self._contexts:
-            return self._contexts[row]
-        s = self.data.sentences[row]
-        found = None
-        if self.encode is not None and row > 0 and _ANAPHOR.match(s.text):
-            before = self.data.sentences[row - 1]
-            if before.doc_id == s.doc_id:
-                found = (self.encode([f"{before.text} {s.text}"])[0], frozenset(tokenize(before.text)))
-        self._contexts[row] = found
-        return found
+        """For a sentence that opens by pointing back ("Such remarks", "This ..."), the vector
+        of it read together with the sentence before, and that sentence's words; else None."""
+        if row not in self._contexts:
+            self._add_contexts([row])
+        return self._contexts[row]
+
+    def _add_contexts(self, rows: Sequence[int]) -> None:
+        """Work out `_context` for the rows not seen yet (one embedding call for them all)."""
+        sentences = self.data.sentences
+        todo = [r for r in rows if r not in self._contexts]
+        pointing = [r for r in todo if self.encode is not None and r > 0 and _ANAPHOR.match(sentences[r].text)
+                    and sentences[r - 1].doc_id == sentences[r].doc_id]
+        found: dict[int, tuple[np.ndarray, frozenset[str]] | None] = dict.fromkeys(todo)
+        if pointing:  # assigned only once computed: a concurrent question never sees a half-done one
+            vectors = self.encode([f"{sentences[r - 1].text} {sentences[r].text}" for r in pointing])
+            found.update((r, (v, frozenset(tokenize(sentences[r - 1].text)))) for r, v in zip(pointing, vectors))
+        self._contexts.update(found)
 
     def _with_antecedent(self, c: Candidate, start: int, end: int, room: int, quoted: set[int]) -> int:
         """Where the quote of `c` starts: at the sentence before, when `c` is quoted whole,
