@@ -176,8 +176,7 @@ class ExtractiveComposer:
         """All sentences of the passages, best first. Sentences already quoted in `said` (the
         previous answer) rank lower: a follow-up asks for something new."""
         scorer = self._scorer(question, query, config, said, groups)
-        rows = {row: p for p in reversed(passages) for row in self._sentence_rows(p)}  # best passage wins
-        self._add_contexts(list(rows))
+        self._add_contexts([row for p in passages for row in self._sentence_rows(p)])
         seen: set[int] = set()
         out = []
         for p in passages:
