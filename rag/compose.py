@@ -14,8 +14,9 @@ is room, it then looks (through the lexical index, beyond the retrieved passages
 sentence of another article naming a rare name of the chosen ones, i.e. the other article's
 account of the same person, and quotes it too. Long sentences are cut to the clauses that
 carry the match (in meaning and in the question's words). When no sentence's evidence
-(meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains. A relative time in a quoted sentence ("five years
-ago") is resolved against the article's date and said after the quote.
+(meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains.
+A relative time in a quoted sentence ("five years ago") is resolved against the article's
+date and said after the quote.
 
 Any object with a `compose(question, passages, *, query, config, history=()) -> Answer` method
 can replace it (see `Composer`), e.g. one that prompts a local LLM with the passages.
@@ -113,9 +114,9 @@ class ExtractiveComposer:
                           passages=tuple(passages), evidence=best)
         chosen = self._select(candidates, config, question, groups)
         extra = self._corroboration(question, chosen, query, config, groups, len(passages))
-        used = [c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)]
-        return self._write(question, chosen + extra, [*passages, *dict.fromkeys(used)], config, best,
-                           groups, optional=len(extra))
+        found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
+        more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
+        return self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
 
     def _corroboration(self, question: str, chosen: list[Candidate], query: Query, config: Config,
                        groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:
@@ -301,11 +302,11 @@ class ExtractiveComposer:
             groups.append((weight, frozenset(forms)))
         # An exact compound ("Park-Obama") counts as much as its parts together: met in
         # another order ("Xi-Park ... Xi-Obama") they are weaker evidence.
-        parts = {c.replace("-", ""): [g for c2 in c.split("-") for g in tokenize(c2)]
-                 for c in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", query.text.lower())}
-        weight_of = {next(iter(f)): w for w, f in groups if len(f) == 1}
-        groups = [(sum(weight_of.get(x, 0.0) for x in parts[next(iter(f))]) or w, f)
-                  if len(f) == 1 and next(iter(f)) in parts else (w, f) for w, f in groups]
+        single = {min(forms): w for w, forms in groups if len(forms) == 1}
+        for compound in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", query.text.lower()):
+            joined, parts = compound.replace("-", ""), tokenize(compound.replace("-", " "))
+            together = sum(single.get(part, 0.0) for part in parts)
+            groups = [(together or w, forms) if forms == {joined} else (w, forms) for w, forms in groups]
         return groups
 
     def _sentence_rows(self, p: Passage) -> list[int]:
