@@ -358,6 +358,11 @@ class ExtractiveComposer:
             citations.append(Citation(n=n, source=doc.name, path=doc.source, title=doc.title,
                                       quote=quote, chunk_id=c.passage.chunk_id, start=start, end=end,
                                       score=c.score, date=doc.date, passage=c.passage.text))
+        if short and citations:  # the fact as quoted: a cut may have left out the one first found
+            reserved = _words(short)
+            short = _short_answer(citations[0].quote, kind, _question_words(question), set(tokenize(question)),
+                                  question)
+            short = short if short and _words(short) <= reserved else None
         if short and citations:
             resolved = {r.phrase.lower(): r.resolved for r in find_time_references(citations[0].quote, citations[0].date)}
             if resolved.get(short.lower()):

@@ -136,3 +136,19 @@ def test_a_sentence_pointing_back_is_read_with_the_one_before() -> None:
     # without an encoder there is no context: the sentence naming Choe wins on its own words
     alone = ExtractiveComposer(data).compose(question, passages, query=query, config=config)
     assert alone.citations[0].quote.startswith("At the meeting Choe said")
+
+
+
+def test_the_short_answer_is_the_fact_in_the_quote_not_elsewhere_in_a_cut_sentence() -> None:
+    article = ("Visits\n\nPublished: March 3, 2020\n\nParty chief Wang Bo met Kim Jong-il ten years ago as an envoy "
+               "of the government in Beijing and of its foreign ministry, while vice chairman Li Jian met Kim Jong-un "
+               "five years ago.")
+    config = Config(abstain_threshold=0.0, max_answer_words=40)
+    embedder = HashEmbedder(64)
+    data, _ = update_index(None, [parse_document(article, "visits.txt")], config=config, embedder=embedder, prune=True)
+    retriever, composer = Retriever(data, embedder), ExtractiveComposer(data, embedder.encode)
+    question = "When did he meet Kim?"  # a follow-up about Li Jian: the search carries his name
+    query = retriever.prepare("When did he meet Kim? Li Jian", fuzzy=True)
+    answer = composer.compose(question, retriever.search(query, k=3, config=config), query=query, config=config)
+    assert answer.citations[0].quote == "while vice chairman Li Jian met Kim Jong-un five years ago."
+    assert answer.short_answer.endswith("(five years ago)")  # not the ten years of the clause left out
