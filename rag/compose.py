@@ -12,7 +12,8 @@ and answers with the best sentence, plus at most two more that are nearly as goo
 redundant with it, and add something (other question words, or another document). If there
 is room, it then looks (through the lexical index, beyond the retrieved passages) for a
 sentence of another article naming a rare name of the chosen ones, i.e. the other article's
-account of the same person, and quotes it too. Long sentences are cut to the clauses that
+account of the same person, and quotes it too if it adds question words the chosen ones lack
+(or the question asks what "both reports" say). Long sentences are cut to the clauses that
 carry the match (in meaning and in the question's words). When no sentence's evidence
 (meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains.
 A relative time in a quoted sentence ("five years ago") is resolved against the article's
@@ -56,6 +57,9 @@ COMPLEMENT_GAIN = 0.15  # a sentence of another document that adds this share of
 CORROBORATE_DF = 0.15  # a name in at most this share of chunks is rare enough to link two articles
 CORROBORATE_CHUNKS = 10  # chunks searched for the names of the chosen quotes
 CORROBORATE_SLACK = 0.05  # ... and may be this much less on topic than an answer must be
+# "according to both reports": the question wants every article that speaks to it cited
+_EVERY_SOURCE = re.compile(r"\b(?:both|each|all|every)\s+(?:of\s+)?(?:the\s+)?(?:articles?|reports?|stories|sources|"
+                           r"documents?|texts?|pieces?|accounts?)\b", re.IGNORECASE)
 ANAPHOR_SHARE = 0.5  # share of the words of the sentence before that count for one pointing back to it
 # openings that point back to the sentence before ("Such remarks were not mentioned by KCNA")
 _ANAPHOR = re.compile(r"(?:Such|This|These|That|Those|The (?:remarks?|move|statement|comments?|meeting|visit|report|two))\b")
@@ -126,10 +130,15 @@ class ExtractiveComposer:
         if len(chosen) >= config.max_answer_sentences:
             return out
         vectors = self.data.sentence_vectors
+        every_source = bool(_EVERY_SOURCE.search(question))
         for c in self._corroborating(question, chosen, query, config, groups, n_passages):
             if len(chosen) + len(out) >= config.max_answer_sentences:
                 break
             if c.evidence < config.abstain_threshold - CORROBORATE_SLACK:
+                continue
+            # it must add some of the question's words, unless the question asks for every source
+            have = frozenset().union(*(x.words for x in [*chosen, *out]))
+            if not every_source and _coverage(groups, have | c.words) <= _coverage(groups, have):
                 continue
             if any(c.sentence.doc_id == x.sentence.doc_id for x in out):
                 continue

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from rag import Config
 from rag.compose import ABSTAIN_TEXT, ExtractiveComposer
 from rag.indexing import update_index
@@ -87,17 +89,27 @@ PIER = ("Port News\n\nPublished: March 3, 2020\n\nThe new pier opened on Monday.
         "Harbour councillor Tomas Albrech cut the ribbon.")
 
 
-def test_another_article_naming_the_same_person_is_quoted_and_cited_too() -> None:
+def _pier_answer(question: str, more: dict[str, str]):
     config = Config(abstain_threshold=0.0)
-    retriever, composer = _setup(config, PIER, {"city.txt": CITY, "weather.txt": WEATHER})
-    question = "Who cut the ribbon at the new pier?"
+    retriever, composer = _setup(config, PIER, more)
     query = retriever.prepare(question, fuzzy=True)
     passages = [p for p in retriever.search(query, k=3, config=config) if p.name == "port.txt"][:1]
-    answer = composer.compose(question, passages, query=query, config=config)
+    return composer.compose(question, passages, query=query, config=config)
+
+
+@pytest.mark.parametrize("question", ["Who cut the ribbon at the new pier, and was he re-elected?",
+                                      "Who cut the ribbon at the new pier, according to all the articles?"])
+def test_another_article_naming_the_same_person_is_quoted_and_cited_too(question: str) -> None:
+    answer = _pier_answer(question, {"city.txt": CITY, "weather.txt": WEATHER})
     # the city article was not retrieved; it names the councillor (another spelling), the weather one does not
     assert [c.source for c in answer.citations] == ["port.txt", "city.txt"]
     assert "Albrecht" in answer.citations[1].quote
     assert [p.name for p in answer.passages] == ["port.txt", "city.txt"] and answer.passages[1].rank == 2
+
+
+def test_another_article_naming_the_same_person_is_left_out_when_it_adds_nothing_asked() -> None:
+    answer = _pier_answer("Who cut the ribbon at the new pier?", {"city.txt": CITY, "weather.txt": WEATHER})
+    assert [c.source for c in answer.citations] == ["port.txt"] and len(answer.passages) == 1
 
 
 def test_no_other_article_is_quoted_without_a_shared_rare_name() -> None:
