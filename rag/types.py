@@ -120,6 +120,8 @@ class Answer:
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
+    # the retrieved passages, then any the composer found itself (another article's account of
+    # the same person); for a byline or date answer, the passage quoted comes first
     passages: tuple[Passage, ...] = ()
     short_answer: str | None = None  # the bare fact (a date, a name), when one was found
     notes: tuple[str, ...] = field(default=())  # e.g. "question truncated for embedding"
