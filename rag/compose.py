@@ -341,7 +341,10 @@ class ExtractiveComposer:
         note_words = [_words(_time_note(c.sentence.text, c.passage.date)) for c in chosen]
         required = len(chosen) - optional
         whole = sum(_words(c.sentence.text) + 1 + w for c, w in zip(chosen[:required], note_words))
+        written: set[int] = set()  # sentence rows already in the answer
         for i, c in enumerate(chosen):
+            if c.row in written:  # quoted already, as the sentence a later-ranked one points back to
+                continue
             room = budget - note_words[i] - 1
             if whole > budget:  # too long together: leave the later ones at least a few words each
                 room -= sum(MIN_CLIPPED_WORDS + 1 + w for w in note_words[i + 1:required])
@@ -349,7 +352,7 @@ class ExtractiveComposer:
                 continue
             start, end = self._clip(c.sentence, room, question, kind, groups)
             doc = self._documents[c.sentence.doc_id]
-            start = self._with_antecedent(c, start, end, room, {x.row for x in chosen})
+            start = self._with_antecedent(c, start, end, room, written)
             quote = doc.text[start:end]
             if citations and (start, end) != (c.sentence.start, c.sentence.end) and \
                     not _coverage(groups, frozenset(tokenize(quote))):
@@ -357,6 +360,8 @@ class ExtractiveComposer:
                 # nothing to it: leave the sentence out and give its words to the others
                 rest = chosen[:i] + chosen[i + 1:]
                 return self._write(question, rest, passages, config, evidence, groups, optional - (i >= required))
+            written.update(r for r in (c.row - 1, c.row) if r >= 0 and self.data.sentences[r].doc_id == doc.id
+                           and self.data.sentences[r].start >= start)
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")
             note = _time_note(quote, doc.date)

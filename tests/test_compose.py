@@ -164,3 +164,21 @@ def test_the_short_answer_is_the_fact_in_the_quote_not_elsewhere_in_a_cut_senten
     answer = composer.compose(question, retriever.search(query, k=3, config=config), query=query, config=config)
     assert answer.citations[0].quote == "while vice chairman Li Jian met Kim Jong-un five years ago."
     assert answer.short_answer.endswith("(five years ago)")  # not the ten years of the clause left out
+
+
+def test_a_sentence_and_the_one_it_points_back_to_are_quoted_once_in_text_order() -> None:
+    article = ("Talks\n\nPublished: May 1, 2021\n\nAt the meeting Choe said his country would return to the talks. "
+               "Such remarks were missing from the account of KCNA. The weather in the capital was mild.")
+    config = Config(abstain_threshold=0.0)
+    embedder = HashEmbedder(64)
+    data, _ = update_index(None, [parse_document(article, "talks.txt")], config=config, embedder=embedder, prune=True)
+    retriever, composer = Retriever(data, embedder), ExtractiveComposer(data, embedder.encode)
+    question = "Which account was missing Choe's remarks that his country would return to the talks?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = retriever.search(query, k=3, config=config)
+    groups = composer._query_weights(query, config)
+    ranked = {c.sentence.text[:4]: c for c in composer.rank(question, passages, query=query, config=config)}
+    # both chosen, the one pointing back ranked first: one quote, in the order of the text
+    answer = composer._write(question, [ranked["Such"], ranked["At t"]], passages, config, 1.0, groups)
+    assert answer.text == ("At the meeting Choe said his country would return to the talks. "
+                           "Such remarks were missing from the account of KCNA. [1]")
