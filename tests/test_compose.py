@@ -130,25 +130,31 @@ def test_an_exact_compound_weighs_as_much_as_its_parts() -> None:
     assert weights["parkobama"] == weights["park"] + weights["obama"] > 0
 
 
-def test_a_sentence_pointing_back_is_read_with_the_one_before() -> None:
-    article = ("Talks\n\nPublished: May 1, 2021\n\nAt the meeting Choe said his country would return to the talks. "
-               "Such remarks were missing from the account of KCNA. The weather in the capital was mild.")
-    config = Config(abstain_threshold=0.1)
+TALKS = ("Talks\n\nPublished: May 1, 2021\n\nAt the meeting Choe said his country would return to the talks. "
+         "Such remarks were missing from the account of KCNA. The weather in the capital was mild.")
+TALKS_QUESTION = "Which account was missing Choe's remarks that his country would return to the talks?"
+
+
+def _with_encoder(article: str, name: str, config: Config):
+    """Retriever and composer over one article, the composer able to embed (cuts, context)."""
     embedder = HashEmbedder(64)
-    data, _ = update_index(None, [parse_document(article, "talks.txt")], config=config, embedder=embedder, prune=True)
-    retriever = Retriever(data, embedder)
-    question = "Which account was missing Choe's remarks that his country would return to the talks?"
-    query = retriever.prepare(question, fuzzy=True)
+    data, _ = update_index(None, [parse_document(article, name)], config=config, embedder=embedder, prune=True)
+    return Retriever(data, embedder), ExtractiveComposer(data, embedder.encode)
+
+
+def test_a_sentence_pointing_back_is_read_with_the_one_before() -> None:
+    config = Config(abstain_threshold=0.1)
+    retriever, composer = _with_encoder(TALKS, "talks.txt", config)
+    query = retriever.prepare(TALKS_QUESTION, fuzzy=True)
     passages = retriever.search(query, k=3, config=config)
-    with_context = ExtractiveComposer(data, embedder.encode).compose(question, passages, query=query, config=config)
+    with_context = composer.compose(TALKS_QUESTION, passages, query=query, config=config)
     assert with_context.citations[0].quote.endswith("Such remarks were missing from the account of KCNA.")
     # the quote takes the sentence pointed back to along, so that it can be understood
     assert with_context.text.startswith("At the meeting Choe said his country would return to the talks. "
                                         "Such remarks were missing from the account of KCNA. [1]")
     # without an encoder there is no context: the sentence naming Choe wins on its own words
-    alone = ExtractiveComposer(data).compose(question, passages, query=query, config=config)
+    alone = ExtractiveComposer(composer.data).compose(TALKS_QUESTION, passages, query=query, config=config)
     assert alone.citations[0].quote.startswith("At the meeting Choe said")
-
 
 
 def test_the_short_answer_is_the_fact_in_the_quote_not_elsewhere_in_a_cut_sentence() -> None:
@@ -156,9 +162,7 @@ def test_the_short_answer_is_the_fact_in_the_quote_not_elsewhere_in_a_cut_senten
                "of the government in Beijing and of its foreign ministry, while vice chairman Li Jian met Kim Jong-un "
                "five years ago.")
     config = Config(abstain_threshold=0.0, max_answer_words=40)
-    embedder = HashEmbedder(64)
-    data, _ = update_index(None, [parse_document(article, "visits.txt")], config=config, embedder=embedder, prune=True)
-    retriever, composer = Retriever(data, embedder), ExtractiveComposer(data, embedder.encode)
+    retriever, composer = _with_encoder(article, "visits.txt", config)
     question = "When did he meet Kim?"  # a follow-up about Li Jian: the search carries his name
     query = retriever.prepare("When did he meet Kim? Li Jian", fuzzy=True)
     answer = composer.compose(question, retriever.search(query, k=3, config=config), query=query, config=config)
@@ -167,18 +171,13 @@ def test_the_short_answer_is_the_fact_in_the_quote_not_elsewhere_in_a_cut_senten
 
 
 def test_a_sentence_and_the_one_it_points_back_to_are_quoted_once_in_text_order() -> None:
-    article = ("Talks\n\nPublished: May 1, 2021\n\nAt the meeting Choe said his country would return to the talks. "
-               "Such remarks were missing from the account of KCNA. The weather in the capital was mild.")
     config = Config(abstain_threshold=0.0)
-    embedder = HashEmbedder(64)
-    data, _ = update_index(None, [parse_document(article, "talks.txt")], config=config, embedder=embedder, prune=True)
-    retriever, composer = Retriever(data, embedder), ExtractiveComposer(data, embedder.encode)
-    question = "Which account was missing Choe's remarks that his country would return to the talks?"
-    query = retriever.prepare(question, fuzzy=True)
+    retriever, composer = _with_encoder(TALKS, "talks.txt", config)
+    query = retriever.prepare(TALKS_QUESTION, fuzzy=True)
     passages = retriever.search(query, k=3, config=config)
     groups = composer._query_weights(query, config)
-    ranked = {c.sentence.text[:4]: c for c in composer.rank(question, passages, query=query, config=config)}
+    ranked = {c.sentence.text[:4]: c for c in composer.rank(TALKS_QUESTION, passages, query=query, config=config)}
     # both chosen, the one pointing back ranked first: one quote, in the order of the text
-    answer = composer._write(question, [ranked["Such"], ranked["At t"]], passages, config, 1.0, groups)
+    answer = composer._write(TALKS_QUESTION, [ranked["Such"], ranked["At t"]], passages, config, 1.0, groups)
     assert answer.text == ("At the meeting Choe said his country would return to the talks. "
                            "Such remarks were missing from the account of KCNA. [1]")
