@@ -33,10 +33,10 @@ import numpy as np
 
 from .config import Config
 from .index import IndexData
-from .lexical import tokenize
+from .lexical import compounds, tokenize
 from .ingest import HEAD_LINES, find_date
 from .questions import answer_type, metadata_question, typed_spans
-from .retrieve import Query
+from .retrieve import Query, chunk_passage
 from .timeref import describe_time_references, find_time_references
 from .types import Answer, Citation, Passage, Sentence
 
@@ -129,7 +129,6 @@ class ExtractiveComposer:
         out: list[Candidate] = []
         if len(chosen) >= config.max_answer_sentences:
             return out
-        vectors = self.data.sentence_vectors
         every_source = bool(_EVERY_SOURCE.search(question))
         for c in self._corroborating(question, chosen, query, config, groups, n_passages):
             if len(chosen) + len(out) >= config.max_answer_sentences:
@@ -142,7 +141,7 @@ class ExtractiveComposer:
                 continue
             if any(c.sentence.doc_id == x.sentence.doc_id for x in out):
                 continue
-            if max(float(vectors[c.row] @ vectors[x.row]) for x in [*chosen, *out]) >= REDUNDANT_COSINE:
+            if self._redundant(c, [*chosen, *out]):
                 continue
             out.append(c)
         return out
@@ -256,6 +255,11 @@ class ExtractiveComposer:
         fits = _words(before.text) + _words(s.text) <= room and before.start >= c.passage.start
         return before.start if fits and "\n" not in between else start
 
+    def _redundant(self, c: Candidate, chosen: Sequence[Candidate]) -> bool:
+        """Whether `c` says nearly what one of `chosen` says (sentence vectors this close)."""
+        vectors = self.data.sentence_vectors
+        return max(float(vectors[c.row] @ vectors[x.row]) for x in chosen) >= REDUNDANT_COSINE
+
     def _corroborating(self, question: str, chosen: list[Candidate], query: Query, config: Config,
                        groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:
         """Sentences of documents not yet quoted that name a rare name of the chosen quotes
@@ -274,26 +278,19 @@ class ExtractiveComposer:
             return []
         quoted = {c.sentence.doc_id for c in chosen}
         scores = lexical.scores(sorted({t for name in names for forms in name for t in forms}))
+        top = [int(i) for i in np.argsort(-scores, kind="stable")[:CORROBORATE_CHUNKS]
+               if scores[i] > 0 and self.data.chunks[int(i)].doc_id not in quoted]
+        passages = [self._passage(i, float(self.data.chunk_vectors[i] @ query.vector), n_passages + 1) for i in top]
+        self._add_contexts([row for p in passages for row in self._sentence_rows(p)])
         scorer = self._scorer(question, query, config, "", groups)
-        out = []
-        for i in np.argsort(-scores, kind="stable")[:CORROBORATE_CHUNKS]:
-            chunk = self.data.chunks[int(i)]
-            if scores[i] <= 0 or chunk.doc_id in quoted:
-                continue
-            passage = self._passage(int(i), float(self.data.chunk_vectors[int(i)] @ query.vector), n_passages + 1)
-            for row in self._sentence_rows(passage):
-                words = frozenset(tokenize(self.data.sentences[row].text))
-                if any(all(forms & words for forms in name) for name in names):
-                    out.append(scorer(row, passage))
+        scored = (scorer(row, p) for p in passages for row in self._sentence_rows(p))
+        out = [c for c in scored if any(all(forms & c.words for forms in name) for name in names)]
         return sorted(out, key=lambda c: -c.score)
 
     def _passage(self, i: int, dense_score: float, rank: int) -> Passage:
         """Chunk `i` as a passage (one the retriever did not return, found by the composer)."""
         chunk = self.data.chunks[i]
-        doc = self._documents[chunk.doc_id]
-        return Passage(chunk_id=chunk.id, doc_id=doc.id, source=doc.source, title=doc.title, date=doc.date,
-                       text=chunk.text, start=chunk.start, end=chunk.end, score=0.0,
-                       dense_score=dense_score, rank=rank)
+        return chunk_passage(chunk, self._documents[chunk.doc_id], score=0.0, dense_score=dense_score, rank=rank)
 
     def _query_weights(self, query: Query, config: Config) -> list[tuple[float, frozenset[str]]]:
         """Weighted groups of word forms: a name's parts form one group ("Choe Ryong-hae"),
@@ -312,8 +309,7 @@ class ExtractiveComposer:
         # An exact compound ("Park-Obama") counts as much as its parts together: met in
         # another order ("Xi-Park ... Xi-Obama") they are weaker evidence.
         single = {min(forms): w for w, forms in groups if len(forms) == 1}
-        for compound in re.findall(r"[a-z0-9]+(?:-[a-z0-9]+)+", query.text.lower()):
-            joined, parts = compound.replace("-", ""), tokenize(compound.replace("-", " "))
+        for joined, parts in compounds(query.text).items():
             together = sum(single.get(part, 0.0) for part in parts)
             groups = [(together or w, forms) if forms == {joined} else (w, forms) for w, forms in groups]
         return groups
@@ -360,8 +356,9 @@ class ExtractiveComposer:
                 # nothing to it: leave the sentence out and give its words to the others
                 rest = chosen[:i] + chosen[i + 1:]
                 return self._write(question, rest, passages, config, evidence, groups, optional - (i >= required))
-            written.update(r for r in (c.row - 1, c.row) if r >= 0 and self.data.sentences[r].doc_id == doc.id
-                           and self.data.sentences[r].start >= start)
+            written.add(c.row)
+            if start < c.sentence.start:  # the quote took the sentence before along
+                written.add(c.row - 1)
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")
             note = _time_note(quote, doc.date)
@@ -395,7 +392,6 @@ class ExtractiveComposer:
         best = candidates[0]
         chosen = [best]
         have = best.words  # the words of the chosen sentences
-        vectors = self.data.sentence_vectors
         question_words = _question_words(question)
         answer_names = {n[2].lower() for n in typed_spans(best.sentence.text, "name", question_words)}
         for c in candidates[1:]:
@@ -403,7 +399,7 @@ class ExtractiveComposer:
                 break
             if c.evidence < config.abstain_threshold:
                 continue
-            if max(float(vectors[c.row] @ vectors[x.row]) for x in chosen) >= REDUNDANT_COSINE:
+            if self._redundant(c, chosen):
                 continue
             new_doc = all(c.sentence.doc_id != x.sentence.doc_id for x in chosen)
             if c.score >= best.score - EXTRA_MARGIN:

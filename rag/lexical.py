@@ -63,12 +63,22 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased, accent-free, stemmed word tokens without stopwords. A hyphenated compound
     also yields its joined form ("Park-Obama" -> park, obama, parkobama), so an exact compound
     outranks its parts in other orders ("Xi-Park")."""
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    folded = _fold(text)
     tokens = [stem(w) for w in _WORD.findall(folded)
               if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     tokens += [c.replace("-", "") for c in _COMPOUND.findall(folded)]
     return tokens
+
+
+def compounds(text: str) -> dict[str, list[str]]:
+    """The joined token of each hyphenated compound in `text` with its parts' tokens:
+    "the Park-Obama summit" -> {"parkobama": ["park", "obama"]}."""
+    return {c.replace("-", ""): tokenize(c.replace("-", " ")) for c in _COMPOUND.findall(_fold(text))}
+
+
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch))
 
 
 def edit_distance(a: str, b: str, limit: int) -> int:

@@ -57,6 +57,12 @@ _DURATION = re.compile(rf"\b(?:\d+|{_NUMWORD}|a|an|several|few)[- ](?:years?|mon
                        re.IGNORECASE)
 
 
+_PERSON_NOUN = (r"(?:official|leader|envoy|academic|professor|analyst|expert|scholar|reporter|journalist|minister|"
+                r"president|diplomat|politician|person|chairman|director|chief|spokes(?:man|woman|person)|"
+                r"ambassador|visitor|guest|host|member|representative|negotiator|intermediary|mediator|"
+                r"commander|secretary|premier)s?\b")
+
+
 # Question cues in order of precedence ("in what year" before "when", "how many" before "who").
 _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("year", r"\bwhat year\b|\bwhich year\b"),
@@ -68,11 +74,9 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
     ("statement", r"\bwhat (?:exactly |precisely )?(?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
                   r"written|announce|declare)\b"),
-    ("name", r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)[a-z-]+\s+){0,4}?"
-             r"(?:official|leader|envoy|academic|professor|analyst|expert|scholar|reporter|journalist|minister|"
-             r"president|diplomat|politician|person|chairman|director|chief|spokes(?:man|woman|person)|ambassador|"
-             r"visitor|guest|host|member|representative|negotiator|intermediary|mediator|commander|secretary|"
-             r"premier)s?\b"),
+    # "who", or "which senior official / earlier visitor": up to four words, then a person
+    ("name", r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)"
+             r"[a-z-]+\s+){0,4}?" + _PERSON_NOUN),
     ("place", r"\bwhere\b|\bwhich (?:city|country|province|place)\b"),
 )]
 

@@ -20,7 +20,7 @@ from .config import Config
 from .embedding import Embedder
 from .index import IndexData
 from .lexical import tokenize
-from .types import Passage
+from .types import Chunk, Document, Passage
 
 
 @dataclass(frozen=True)
@@ -83,10 +83,14 @@ class Retriever:
 
     def _passage(self, i: int, score: float, cosine: float, rank: int) -> Passage:
         chunk = self.data.chunks[i]
-        doc = self._documents[chunk.doc_id]
-        return Passage(chunk_id=chunk.id, doc_id=doc.id, source=doc.source, title=doc.title,
-                       date=doc.date, text=chunk.text, start=chunk.start, end=chunk.end,
-                       score=score, dense_score=cosine, rank=rank)
+        return chunk_passage(chunk, self._documents[chunk.doc_id], score=score, dense_score=cosine, rank=rank)
+
+
+def chunk_passage(chunk: Chunk, doc: Document, *, score: float, dense_score: float, rank: int) -> Passage:
+    """A chunk as a passage: its text and span with its document's metadata and the scores."""
+    return Passage(chunk_id=chunk.id, doc_id=doc.id, source=doc.source, title=doc.title,
+                   date=doc.date, text=chunk.text, start=chunk.start, end=chunk.end,
+                   score=score, dense_score=dense_score, rank=rank)
 
 
 def _fuse(fused: dict[int, float], ranking: list[int], weight: float, rrf_k: int) -> None:
