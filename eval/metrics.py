@@ -6,7 +6,10 @@ The checks are deliberately strict and simple:
   not abstain; an unanswerable question is right only when the bot abstains;
 - a *supporting passage* comes from a supporting document and contains a substantial part of
   that document's evidence sentence (`supports`);
-- citations are right when they name a supporting document (every one, for `cross_doc`).
+- citations are right when they name a supporting document (every one, for `cross_doc`);
+- the short answer is scored by SQuAD 2.0's EM and F1 (`squad.py`) on what the answer
+  predicts (`prediction`), and `doc_hit_at_5` asks only whether a passage of a supporting
+  document is among the first five retrieved, whatever its text.
 
 Left out: partial credit, semantic matching of answers, judging the prose.
 """
@@ -21,6 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from .schema import CATEGORIES, Question
+from .squad import squad_scores
 
 MAX_WORDS = 60
 HIT_KS = (1, 3, 5)
@@ -46,6 +50,17 @@ def contains_answer(text: str, answers: Sequence[str]) -> bool:
     """Whether one of the accepted answers appears, as whole words, in the text."""
     haystack = f" {normalise(text)} "
     return any(f" {normalise(a)} " in haystack for a in answers if normalise(a))
+
+
+def prediction(answer: Any) -> str:
+    """What an answer predicts for EM/F1: "" if it abstains, its short answer, or its text.
+
+    The text is taken (citation markers removed) only when there is no short answer: the
+    heuristic answerer quotes whole sentences, so its F1 there is low by construction.
+    """
+    if answer.abstained:
+        return ""
+    return answer.short_answer or " ".join(_MARKER.sub(" ", answer.text).split())
 
 
 def answer_verdict(question: Question, text: str, abstained: bool) -> tuple[bool, str | None]:
@@ -123,6 +138,10 @@ class Outcome:
     latency_ms: float
     evidence_score: float | None  # the bot's own evidence score, when it reports one
     reasons: tuple[str, ...]
+    prediction: str = ""  # what EM/F1 score (see `prediction`)
+    short_em: float = 0.0
+    short_f1: float = 0.0
+    doc_hit: bool | None = None  # a supporting document's passage in the top 5; None if unanswerable
 
     @property
     def failed(self) -> bool:
@@ -148,6 +167,9 @@ def score(question: Question, answer: Any, latency_ms: float) -> Outcome:
         if first_hit is None or first_hit > max(HIT_KS):
             reasons.append(f"no supporting passage in the top {max(HIT_KS)}")
     evidence = getattr(answer, "evidence", None)
+    predicted = prediction(answer)
+    em, f1 = squad_scores(predicted, question.answers if question.answerable else ())
+    top_docs = {p.name for p in passages[:max(HIT_KS)]}
     return Outcome(
         id=question.id, category=question.category, question=question.question,
         expected=question.answers, docs=question.docs, answer=answer.text,
@@ -155,7 +177,8 @@ def score(question: Question, answer: Any, latency_ms: float) -> Outcome:
         retrieved=tuple(p.name for p in passages), words=word_count(answer.text),
         correct=correct, citation_correct=cite_ok, first_hit=first_hit, evidence_recall=recall,
         latency_ms=latency_ms, evidence_score=None if evidence is None else float(evidence),
-        reasons=tuple(reasons))
+        reasons=tuple(reasons), prediction=predicted, short_em=em, short_f1=f1,
+        doc_hit=bool(top_docs & set(question.docs)) if question.answerable else None)
 
 
 def aggregate(outcomes: Sequence[Outcome]) -> dict[str, Any]:
@@ -176,6 +199,9 @@ def aggregate(outcomes: Sequence[Outcome]) -> dict[str, Any]:
         abstention_precision=correct_abstentions / len(abstained) if abstained else None,
         abstention_recall=correct_abstentions / len(unanswerable) if unanswerable else None,
         overall_accuracy=_mean([o.correct for o in outcomes]),
+        short_em=_mean([o.short_em for o in outcomes]),
+        short_f1=_mean([o.short_f1 for o in outcomes]),
+        doc_hit_at_5=_mean([bool(o.doc_hit) for o in answerable]),
         mean_words=_mean([o.words for o in answered]),
         max_words=max((o.words for o in answered), default=None),
         latency_p50_ms=percentile([o.latency_ms for o in outcomes], 50),
@@ -194,6 +220,21 @@ def per_category(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
         rows = [o for o in outcomes if o.category == category]
         if rows:
             table[category] = {"n": len(rows), "accuracy": _mean([o.correct for o in rows])}
+    return table
+
+
+def category_scores(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per category: count, accuracy, short-answer EM/F1, citation accuracy, doc hit@5, abstained."""
+    table: dict[str, dict[str, Any]] = {}
+    for category, counts in per_category(outcomes).items():
+        rows = [o for o in outcomes if o.category == category]
+        answerable = category != "unanswerable"
+        table[category] = {
+            **counts, "short_em": _mean([o.short_em for o in rows]),
+            "short_f1": _mean([o.short_f1 for o in rows]),
+            "citation_accuracy": _mean([bool(o.citation_correct) for o in rows]) if answerable else None,
+            "doc_hit_at_5": _mean([bool(o.doc_hit) for o in rows]) if answerable else None,
+            "abstained": _mean([o.abstained for o in rows])}
     return table
 
 

@@ -130,9 +130,9 @@ def run_cli(*, set_path: Path | None, out_dir: Path, compare: Sequence[str], as_
                         progress=not as_json and sys.stderr.isatty())
         paths = write_outputs(Path(out_dir), path, runs)
     except (ValueError, OSError) as exc:
-        return _error(str(exc), as_json, code=2)
+        return print_error(str(exc), as_json, code=2)
     except RagError as exc:
-        return _error(str(exc), as_json, code=1)
+        return print_error(str(exc), as_json, code=1)
     if as_json:
         print(json.dumps({**results_dict(path, runs), "files": {k: str(v) for k, v in paths.items()}},
                          ensure_ascii=False))
@@ -152,7 +152,8 @@ def _config_dict(bot: Any) -> dict[str, Any]:
     return dataclasses.asdict(config) if dataclasses.is_dataclass(config) else {}
 
 
-def _error(message: str, as_json: bool, *, code: int) -> int:
+def print_error(message: str, as_json: bool, *, code: int) -> int:
+    """Print an error (as JSON with `as_json`, else on stderr) and return the exit code."""
     if as_json:
         print(json.dumps({"error": message}))
     else:

@@ -183,29 +183,41 @@ def docs_cmd(index_dir: Path, as_json: bool) -> None:
 
 
 @main.command("eval")
+@click.option("--suite", type=click.Choice(["seeds", "news-archive", "squad2", "all"]), default="seeds",
+              show_default=True, help="Question set: the seeds (the CI gate), an external suite, or all.")
 @click.option("--set", "set_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
-              help="Question set (JSONL); default: eval/questions.jsonl.")
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("eval/out"), show_default=True)
+              help="Question set (JSONL) for the seeds suite; default: eval/questions.jsonl.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("eval/out"), show_default=True,
+              help="Results folder (external suites write to OUT/<suite>/).")
+@click.option("--data-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="External suites' data (default: $RAG_EVAL_DATA, else ../shared/data beside the repository).")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where external suites' indexes are cached (default: eval/cache/ in the repository).")
 @click.option("--compare", "compare_flag", is_flag=True,
               help='Compare the settings SPECS side by side, e.g. --compare dense hybrid "hybrid,top_k=3".')
 @click.argument("specs", nargs=-1)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (a line per suite).")
 @index_dir_option
 @sources_option
-def eval_cmd(set_path: Path | None, out_dir: Path, compare_flag: bool, specs: tuple[str, ...], as_json: bool,
-             index_dir: Path, sources: tuple[Path, ...]) -> None:
-    """Score answers, citations, retrieval and abstention on a question set.
+def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | None, cache_dir: Path | None,
+             compare_flag: bool, specs: tuple[str, ...], as_json: bool, index_dir: Path,
+             sources: tuple[Path, ...]) -> None:
+    """Score answers, citations, retrieval and abstention on a question set or eval suite.
 
     SPECS (with --compare) name settings: a retrieval mode (dense, lexical, hybrid) or
     "default", optionally followed by key=value settings, e.g. "hybrid,abstain_threshold=0.3".
+    The external suites (news-archive, squad2) skip with a message when their data is absent.
     """
-    from eval.runner import run_cli
+    from eval.cache import CACHE_ROOT
+    from eval.suite_runner import run_suites
 
     if specs and not compare_flag:
         raise click.UsageError("settings to compare go after --compare, e.g. rag eval --compare dense hybrid")
-    compare = specs
-    sys.exit(run_cli(set_path=set_path, out_dir=out_dir, compare=list(compare), as_json=as_json,
-                     index_dir=index_dir, sources=list(sources) or list(DEFAULT_SOURCES)))
+    if set_path is not None and suite not in ("seeds", "all"):
+        raise click.UsageError(f"--set applies to the seeds suite, not to {suite}")
+    sys.exit(run_suites(suite, data_dir=data_dir, cache_dir=cache_dir or CACHE_ROOT, out_dir=out_dir,
+                        compare=list(specs), as_json=as_json, set_path=set_path, index_dir=index_dir,
+                        sources=list(sources) or list(DEFAULT_SOURCES)))
 
 
 @main.command("serve")
