@@ -8,7 +8,7 @@ RAG    := $(VENV)/bin/rag
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 7860
 
-.PHONY: run test install index chat eval bench browser screenshot clean
+.PHONY: run test install index chat eval bench browser screenshot clean train-reader
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,13 @@ chat: $(STAMP)
 ## Score the bot on eval/questions.jsonl; writes eval/out/.
 eval: $(STAMP)
 	$(RAG) eval
+
+## Train the sentence reader on SQuAD 2.0 train articles (../shared/data/squad2; CPU, about
+## an hour or more on 2 cores, resumable), then calibrate its abstention threshold. Writes
+## rag/answer/weights/ (weights, reader.json, MODEL_CARD.md, calibration.json).
+train-reader: $(STAMP)
+	$(PY) training/train_reader.py
+	$(PY) training/calibrate_reader.py
 
 ## Speed and memory benchmarks; writes benchmarks/results.json.
 bench: $(STAMP)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from .compose import Composer, ExtractiveComposer
+from .answer.trained import ReaderComposer
+from .compose import Composer
 from .config import Config
 from .embedding import Embedder
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError, NoDocumentsError
@@ -54,7 +55,7 @@ class RAG:
         self.last_report = report
 
     def _make_state(self, data: IndexData) -> _State:
-        return _State(data, Retriever(data, self.embedder), self._custom_composer or ExtractiveComposer(data, self.embedder.encode))
+        return _State(data, Retriever(data, self.embedder), self._custom_composer or ReaderComposer(data, self.embedder.encode))
 
     @property
     def config(self) -> Config:

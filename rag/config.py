@@ -15,6 +15,7 @@ from typing import Any
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
+READERS = ("trained", "heuristic")
 INDEX_KEYS = ("model", "encoding", "chunk_tokens", "chunk_overlap")
 
 
@@ -39,6 +40,9 @@ class Config:
     max_answer_sentences: int = 3
     max_answer_words: int = 60
     max_question_chars: int = 2000
+    reader: str = "heuristic"  # "trained": the reader trained here; "heuristic": tuned scores (README)
+    reader_threshold: float = 0.5  # trained reader: abstain below this probability (README sweep)
+    reader_candidates: int = 12  # trained reader: sentences it reads per question
 
     def __post_init__(self) -> None:
         _check(isinstance(self.model, str) and self.model.strip() != "", "model", self.model,
@@ -57,6 +61,10 @@ class Config:
         _check(1 <= self.max_answer_sentences <= 10, "max_answer_sentences",
                self.max_answer_sentences, "between 1 and 10")
         _check(self.max_answer_words >= 10, "max_answer_words", self.max_answer_words, "at least 10")
+        _check(self.reader in READERS, "reader", self.reader, f"one of {', '.join(READERS)}")
+        _check(0.0 <= self.reader_threshold <= 1.0, "reader_threshold", self.reader_threshold,
+               "between 0 and 1")
+        _check(self.reader_candidates >= 1, "reader_candidates", self.reader_candidates, "at least 1")
         _check(self.max_question_chars >= 10, "max_question_chars", self.max_question_chars,
                "at least 10")
 

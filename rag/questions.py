@@ -106,6 +106,24 @@ def metadata_question(question: str) -> str | None:
     return None
 
 
+_BROAD_Q = re.compile(
+    r"^(?:what\s+(?:do|does|did)\s+(?:the\s+)?(?:articles?|reports?|documents?|stories|texts?|sources?)\s+"
+    r"(?:say|tell(?:\s+us)?|report|write)\s+(?:about|on|of)"
+    r"|tell\s+me\s+(?:more\s+)?about|(?:summari[sz]e|give\s+(?:me\s+)?an\s+overview\s+of|overview\s+of)"
+    r"(?:\s+(?:the|what)\s+(?:articles?|reports?|documents?)\s+(?:on|about|say\s+about))?"
+    r"|what\s+is\s+(?:known|said)\s+about)\s+(?P<topic>.+?)[\s?.!]*$", re.IGNORECASE)
+
+
+def broad_topic(question: str) -> str | None:
+    """What a broad question asks about ("What do the articles say about Kim Jong-un?",
+    "Tell me about X", "Summarize the report on X") -> "Kim Jong-un"; None for others."""
+    m = _BROAD_Q.match(question.strip())
+    if not m:
+        return None
+    topic = re.sub(r"^(?:the\s+)?(?:report|article|story)\s+(?:on|about)\s+", "", m.group("topic"), flags=re.I)
+    return topic.strip() or None
+
+
 def counted_noun(question: str) -> str | None:
     """What a how-many question counts: "How many nuclear tests ..." -> "tests"."""
     m = re.search(r"\bhow many\s+((?:[a-z-]+\s+){0,2}?)([a-z-]+)(?=\s+(?:did|do|does|were|was|are|is|have|has|had|will|would|can)\b|\?|$)",

@@ -1,0 +1,124 @@
+"""The trained sentence reader: how likely a sentence answers a question, and the answer in it.
+
+    reader = SentenceReader()
+    readings = reader.read("Who founded Solidere?", [("Solidere was founded by Rafik Hariri.", "")])
+    readings[0].probability, readings[0].answer   # 0.97, "Rafik Hariri"
+
+The network (`reader_net`) is the packaged all-MiniLM-L6-v2 with its upper layers and two
+heads trained here (`make train-reader`; see `weights/MODEL_CARD.md`). It loads on first
+use (`warm_up`), not in the constructor; every (question, sentence) pair of one call goes
+through it in one batch. Each sentence is scored on its own, so probabilities compare across
+documents. Left out: GPU placement, quantisation.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..embedding import resolve_model
+from ..errors import ModelLoadError
+
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+WEIGHTS_FILE = "reader.safetensors"
+BASE_MODEL = "all-MiniLM-L6-v2"
+_LOADED: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's verdict on one sentence."""
+
+    probability: float  # that the sentence answers the question
+    answer: str  # the best span inside the sentence ("" when the sentence is empty)
+    start: int  # the span's characters in the sentence
+    end: int
+
+
+def weights_available(weights_dir: Path = WEIGHTS_DIR) -> bool:
+    """Whether trained weights are shipped in `weights_dir`."""
+    return (Path(weights_dir) / WEIGHTS_FILE).is_file()
+
+
+def shipped_metadata(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Any]:
+    """What the training run recorded beside the weights (reader.json), or {}."""
+    path = Path(weights_dir) / "reader.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+class SentenceReader:
+    """Reads (question, sentence) pairs with the trained network, batched."""
+
+    def __init__(self, *, weights_dir: Path = WEIGHTS_DIR, batch_size: int = 32) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.weights_dir = Path(weights_dir)
+        self.batch_size = batch_size
+        self._parts: tuple[Any, Any] | None = None
+
+    def warm_up(self) -> None:
+        """Load the network (shared by readers of the same weights)."""
+        if self._parts is None:
+            self._parts = _load(self.weights_dir)
+
+    def read(self, question: str, sentences: Sequence[tuple[str, str]]) -> list[Reading]:
+        """One reading per (sentence, the sentence before it) pair, in order."""
+        if not sentences:
+            return []
+        import torch
+
+        from . import reader_net as rn
+
+        self.warm_up()
+        net, tokenizer = self._parts
+        out: list[Reading] = []
+        with torch.inference_mode():
+            for i in range(0, len(sentences), self.batch_size):
+                rows = [(question, s, c) for s, c in sentences[i:i + self.batch_size]]
+                enc = rn.encode(tokenizer, rows)
+                answer, start, end = net(enc.input_ids, enc.attention_mask, enc.token_type_ids)
+                probs = torch.sigmoid(answer).tolist()
+                for j, (_, sentence, _) in enumerate(rows):
+                    out.append(_reading(rn, enc, j, start, end, probs[j], sentence))
+        return out
+
+
+def _reading(rn: Any, enc: Any, j: int, start: Any, end: Any, probability: float, sentence: str) -> Reading:
+    n, first = len(enc.offsets[j]), enc.first[j]
+    if not n:
+        return Reading(probability, "", 0, 0)
+    a, b, _ = rn.best_span(start[j, first:first + n], end[j, first:first + n], n)
+    s, e = enc.offsets[j][a][0], enc.offsets[j][b][1]
+    return Reading(probability, sentence[s:e], s, e)
+
+
+def _load(weights_dir: Path) -> tuple[Any, Any]:
+    key = str(weights_dir.resolve())
+    with _LOCK:
+        if key not in _LOADED:
+            _LOADED[key] = _build(weights_dir)
+        return _LOADED[key]
+
+
+def _build(weights_dir: Path) -> tuple[Any, Any]:
+    if not weights_available(weights_dir):
+        raise ModelLoadError(f"no trained reader weights in {weights_dir} (run `make train-reader`, "
+                             "or ask with reader='heuristic')")
+    from safetensors.torch import load_file
+
+    from . import reader_net as rn
+
+    try:
+        net, tokenizer = rn.load_base(resolve_model(BASE_MODEL))
+        trained = load_file(str(weights_dir / WEIGHTS_FILE))
+    except (OSError, ValueError, RuntimeError) as exc:
+        raise ModelLoadError(f"could not load the trained reader from {weights_dir}: {exc}") from exc
+    missing = set(trained) - set(dict(net.named_parameters()))
+    if missing:
+        raise ModelLoadError(f"reader weights in {weights_dir} do not fit the base model: {sorted(missing)[:3]}")
+    net.load_state_dict({k: v.float() for k, v in trained.items()}, strict=False)
+    net.eval()
+    return net, tokenizer

@@ -1,0 +1,144 @@
+"""The composer that answers with the trained reader (config `reader="trained"`).
+
+For a question and its retrieved passages:
+1. every sentence of the passages is ranked cheaply by the heuristic scores (meaning, words,
+   answer type), and the best `config.reader_candidates` go to the reader, each with the
+   sentence before it as context, in one batched call;
+2. the reader's probability ranks them; below `config.reader_threshold` the bot abstains
+   (the threshold is calibrated on held-out articles: README, "Reader");
+3. the answer quotes the best sentence whole, plus up to `max_answer_sentences - 1` more
+   that the reader rates nearly as high and that add another document or new words, and
+   leads with the reader's short answer (the span it found inside the first quote).
+
+A broad question ("What do the articles say about X?", "Tell me about X", "Summarize the
+report on X") gets an overview instead: up to three whole sentences naming X, from as many
+articles as have one. Questions about an article's author or date, and `reader="heuristic"`,
+go to the heuristic composer. Left out: reading whole passages at once, answers spanning two sentences.
+"""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..compose import ABSTAIN_TEXT, Candidate, ExtractiveComposer, _time_note
+from ..config import Config
+from ..index import IndexData
+from ..lexical import tokenize
+from ..questions import broad_topic, metadata_question
+from ..retrieve import Query
+from ..types import Answer, Citation, Passage
+from .reader import Reading, SentenceReader
+
+MAX_SHORT_WORDS = 12  # a longer span is no short answer: the quote speaks for itself
+EXTRA_SHARE = 0.8  # a further quote needs this share of the best sentence's probability
+
+
+class ReaderComposer(ExtractiveComposer):
+    """Answers from the sentences the trained reader rates highest (see module docstring)."""
+
+    def __init__(self, data: IndexData, encode: Callable[[Sequence[str]], np.ndarray] | None = None,
+                 reader: SentenceReader | None = None) -> None:
+        super().__init__(data, encode)
+        self.reader = reader or SentenceReader()
+
+    def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
+                config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """The answer to `question` from `passages`, or an abstention."""
+        topic = broad_topic(question)
+        if topic and passages:
+            return self._overview(question, topic, passages, query, config)
+        if config.reader == "heuristic" or (metadata_question(question) and passages):
+            return super().compose(question, passages, query=query, config=config, history=history)
+        said = " ".join(answer for _, answer in history[-1:])
+        candidates = self.rank(question, passages, query=query, config=config, said=said)
+        candidates = candidates[: config.reader_candidates]
+        readings = self.reader.read(query.text, [(c.sentence.text, self._before(c)) for c in candidates])
+        ranked = sorted(zip(candidates, readings), key=lambda cr: -cr[1].probability)
+        best = ranked[0][1].probability if ranked else 0.0
+        if best < config.reader_threshold:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
+                          passages=tuple(passages), evidence=best)
+        chosen = self._choose(ranked, config)
+        short = chosen[0][1].answer.strip(" ,.;:")
+        short = short if short and len(short.split()) <= MAX_SHORT_WORDS else None
+        return self._quote(question, [(c, r.probability) for c, r in chosen], short, passages, config, best)
+
+    def _overview(self, question: str, topic: str, passages: Sequence[Passage], query: Query,
+                  config: Config) -> Answer:
+        """Up to `max_answer_sentences` whole sentences naming the topic, from as many
+        documents as offer one, best first; abstains when no sentence names it."""
+        wanted = set(tokenize(topic))
+        need = len(wanted) if len(wanted) <= 4 else -(-2 * len(wanted) // 3)  # a name whole
+        ranked = [c for c in self.rank(question, passages, query=query, config=config)
+                  if len(wanted & c.words) >= need and not self._heading(c)]
+        firsts = {}
+        for c in ranked:
+            firsts.setdefault(c.sentence.doc_id, c)
+        chosen: list[Candidate] = []
+        room = config.max_answer_words
+        for c in [*firsts.values(), *ranked]:
+            words = len(c.sentence.text.split())
+            if len(chosen) >= config.max_answer_sentences or (chosen and words > room):
+                continue
+            if c in chosen or (chosen and self._redundant(c, chosen)):
+                continue
+            chosen.append(c)
+            room -= words + 1
+        if not chosen:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages))
+        chosen.sort(key=lambda c: (c.passage.rank, c.row))
+        return self._quote(question, [(c, c.cosine) for c in chosen], None, passages, config,
+                           max(c.evidence for c in chosen))
+
+    def _heading(self, c: Candidate) -> bool:
+        """Whether the sentence is its document's title or byline (no statement about a topic)."""
+        doc = self._documents[c.sentence.doc_id]
+        return c.sentence.text == doc.title or bool(doc.byline and doc.byline in c.sentence.text)
+
+    def _before(self, c: Candidate) -> str:
+        """The sentence before `c` in its document ("" for the first)."""
+        row = c.row - 1
+        sentences = self.data.sentences
+        return sentences[row].text if row >= 0 and sentences[row].doc_id == c.sentence.doc_id else ""
+
+    def _choose(self, ranked: list[tuple[Candidate, Reading]], config: Config) -> list[tuple[Candidate, Reading]]:
+        """The best sentence, and others rated nearly as high that add a document or words."""
+        best_c, best_r = ranked[0]
+        chosen = [ranked[0]]
+        words = 0
+        for c, r in ranked[1:]:
+            if len(chosen) >= config.max_answer_sentences:
+                break
+            if r.probability < max(config.reader_threshold, EXTRA_SHARE * best_r.probability):
+                break
+            if self._redundant(c, [x for x, _ in chosen]):
+                continue
+            words += len(c.sentence.text.split())
+            if words + len(best_c.sentence.text.split()) > config.max_answer_words:
+                break
+            chosen.append((c, r))
+        return chosen
+
+    def _quote(self, question: str, chosen: list[tuple[Candidate, float]], short: str | None,
+               passages: Sequence[Passage], config: Config, best: float) -> Answer:
+        """The cited answer: the short answer first, then each sentence whole with its marker
+        (the first one cut to whole clauses if it alone is over the word budget)."""
+        parts, citations, notes = [], [], []
+        for n, (c, score) in enumerate(chosen, 1):
+            doc = self._documents[c.sentence.doc_id]
+            room = config.max_answer_words - (len(short.split()) + 1 if short else 0)
+            start, end = self._clip(c.sentence, room, question, None, []) if n == 1 else (c.sentence.start, c.sentence.end)
+            quote = doc.text[start:end]
+            parts.append(f"{quote} [{n}]")
+            note = _time_note(quote, doc.date)
+            if note and note not in notes:
+                notes.append(note)
+            citations.append(Citation(n=n, source=doc.name, path=doc.source, title=doc.title, quote=quote,
+                                      chunk_id=c.passage.chunk_id, start=start, end=end,
+                                      score=score, date=doc.date, passage=c.passage.text))
+        if short and short not in citations[0].quote:
+            short = None  # the clip left the span out
+        text = " ".join(([f"{short}:"] if short else []) + parts + notes)
+        return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
+                      passages=tuple(passages), short_answer=short, notes=tuple(notes), evidence=best)
