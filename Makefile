@@ -8,7 +8,7 @@ RAG    := $(VENV)/bin/rag
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 7860
 
-.PHONY: run test install index chat eval bench browser screenshot clean train-reader
+.PHONY: run test install index chat eval eval-all bench browser screenshot clean train-reader
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ chat: $(STAMP)
 ## Score the bot on eval/questions.jsonl; writes eval/out/.
 eval: $(STAMP)
 	$(RAG) eval
+
+## Every eval suite: the seeds, then the news archive and SQuAD 2.0 from ../shared/data
+## (each skipped with a message when its data is absent); writes eval/out/ and eval/out/<suite>/.
+eval-all: $(STAMP)
+	$(RAG) eval --suite all
 
 ## Train the sentence reader on SQuAD 2.0 train articles (../shared/data/squad2; CPU, about
 ## an hour or more on 2 cores, resumable), then calibrate its abstention threshold. Writes
