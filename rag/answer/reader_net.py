@@ -23,7 +23,7 @@ from torch import nn
 
 MAX_QUESTION_TOKENS = 48
 MAX_SENTENCE_TOKENS = 96
-MAX_CONTEXT_TOKENS = 40
+MAX_CONTEXT_TOKENS = 24
 MAX_SPAN_TOKENS = 30
 FROZEN_LAYERS = 2  # embeddings and layers 0-1 stay as packaged
 

@@ -21,7 +21,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..compose import ABSTAIN_TEXT, Candidate, ExtractiveComposer, _time_note
+from .heuristic import ExtractiveComposer
+from .scoring import Candidate
+from .writing import ABSTAIN_TEXT, _time_note
 from ..config import Config
 from ..index import IndexData
 from ..lexical import tokenize

@@ -1,0 +1,64 @@
+"""The heuristic composer: a short, cited answer from retrieved passages, no model.
+
+The extractive composer scores every sentence of the retrieved passages by
+    W_COSINE * cosine(question, sentence)            meaning
+  + W_LEXICAL * idf-weighted share of question words found in the sentence (with variants)
+  + type bonus / penalty: does the sentence hold the kind of fact asked for (a date for "when")
+  + W_RANK / rank of its passage                      context
+  + for a sentence opening with "Such remarks", "This", ...: what it gains in meaning and
+    words when read with the sentence before (for ranking only, not as evidence; when it is
+    quoted whole and both fit, the quote starts at the sentence before)
+and answers with the best sentence, plus at most two more that are nearly as good, not
+redundant with it, and add something (other question words, or another document). If there
+is room, it then looks (through the lexical index, beyond the retrieved passages) for a
+sentence of another article naming a rare name of the chosen ones, i.e. the other article's
+account of the same person, and quotes it too if it adds question words the chosen ones lack
+(or the question asks what "both reports" say). Long sentences are cut to the clauses that
+carry the match (in meaning and in the question's words). When no sentence's evidence
+(meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains.
+A relative time in a quoted sentence ("five years ago") is resolved against the article's
+date and said after the quote.
+
+Any object with a `compose(question, passages, *, query, config, history=()) -> Answer` method
+can replace it (see `Composer`), e.g. one that prompts a local LLM with the passages.
+The parts live in scoring.py, selection.py and writing.py; this class joins them.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Sequence
+
+
+from ..config import Config
+from ..questions import metadata_question
+from ..retrieve import Query
+from ..types import Answer, Passage
+
+from .selection import QuoteSelection
+from .writing import ABSTAIN_TEXT, AnswerWriting
+
+
+class ExtractiveComposer(QuoteSelection, AnswerWriting):
+    """Answers by quoting the best-matching sentences of the passages (see module docstring)."""
+
+    def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
+                config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """The answer to `question` from `passages` (abstains on weak evidence)."""
+        meta = metadata_question(question)
+        if meta and passages:
+            answer = self._from_metadata(question, meta, passages, config)
+            if answer is not None:
+                return answer
+        said = " ".join(answer for _, answer in history[-1:])
+        groups = self._query_weights(query, config)
+        candidates = self.rank(question, passages, query=query, config=config, said=said, groups=groups)
+        best = max((c.evidence for c in candidates), default=0.0)
+        if not candidates or best < config.abstain_threshold:
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
+                          passages=tuple(passages), evidence=best)
+        chosen = self._select(candidates, config, question, groups)
+        extra = self._corroboration(question, chosen, query, config, groups, len(passages))
+        found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
+        more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
+        return self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
+
