@@ -7,6 +7,8 @@ reader sees at query time. Left out: paragraphs of other articles as negatives.
 from __future__ import annotations
 
 import collections
+import os
+import platform
 import json
 import random
 import re
@@ -49,9 +51,9 @@ def load_split(data: Path, split: dict, *, seed: int,
 
 
 def article_pairs(article: dict, rng: random.Random, negatives: int | None = None) -> list[Pair]:
-    """Every question of the article paired with the sentences of its paragraph (the gold
-    one and the `negatives` sharing most words with the question; all with None), plus one
-    sentence of another paragraph."""
+    """Every question of the article paired with the sentences of its paragraph: the gold
+    one and the `negatives` sharing most words with the question; or, with None, all of them
+    plus one sentence of another paragraph (the calibration set)."""
     title = article["title"].replace("_", " ")
     paragraphs = [(p, split_sentences(p["context"])) for p in article["paragraphs"]]
     pairs = []
@@ -67,7 +69,7 @@ def article_pairs(article: dict, rng: random.Random, negatives: int | None = Non
                 own.append(Pair(qa["id"], qa["question"], s.text, context, int(span is not None), span, golds))
             pairs += _hardest(own, qa["question"], negatives)
             others = [j for j in range(len(paragraphs)) if j != k and paragraphs[j][1]]
-            if others:
+            if others and negatives is None:
                 other = paragraphs[rng.choice(others)][1]
                 i = rng.randrange(len(other))
                 pairs.append(Pair(qa["id"], qa["question"], other[i].text,
@@ -173,7 +175,8 @@ layers + answer head ([CLS], sigmoid) + span head trained; shipped as float16.
 - Calibration (best epoch chosen here): {', '.join(split['calibration'])}.
 - Never read by training: the validation articles {', '.join(split['validation'])}
   (the `squad2` eval suite).
-- Training time: {elapsed_s:.0f} s.
+- Machine: {platform.machine()} CPU, {os.cpu_count()} cores, no GPU (torch {torch.__version__}).
+- Training time: {elapsed_s:.0f} s (wall clock, the CPU shared with evaluation runs).
 - Chosen epoch: {meta['epoch']}.
 
 Calibration, per question over the sentences of its paragraph:

@@ -2,10 +2,10 @@
 
     python training/train_reader.py [--data ../shared/data/squad2] [--out training/runs/reader]
 
-Every (question, sentence of its paragraph) pair is one example: label 1 when the sentence
-holds a gold answer span (then the span is the span head's target), 0 otherwise: the other
-sentences of the paragraph, every sentence of an unanswerable question's paragraph, and one
-sentence of another paragraph of the same article. Articles come from
+Each question gives examples from its own paragraph: the sentence holding a gold answer
+span (label 1; the span is the span head's target) and the `NEGATIVES` other sentences
+sharing most words with the question (label 0), or for an unanswerable question its
+`NEGATIVES` most similar sentences (label 0): the hardest near misses there are. Articles come from
 `eval/data/squad2_split.json`: 'train' dev articles and all of train-10 train; 'calibration'
 articles pick the best epoch; 'validation' articles are never read here.
 
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import time
@@ -30,7 +29,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from rag.answer import reader_net as rn  # noqa: E402
-from rag.chunking import split_sentences  # noqa: E402
 from rag.embedding import resolve_model  # noqa: E402
 from training import squad_pairs  # noqa: E402
 
@@ -45,7 +43,7 @@ WEIGHT_DECAY = 0.01
 SPAN_WEIGHT = 0.5
 CHECKPOINT_EVERY = 200
 THREADS = 2
-NEGATIVES = 3  # in-paragraph negatives per question: those sharing most words with it
+NEGATIVES = 2  # in-paragraph negatives per question: those sharing most words with it
 BUCKET = 50  # batches drawn together and sorted by length, so little is padding
 SPLIT_FILE = REPO / "eval" / "data" / "squad2_split.json"
 WEIGHTS_DIR = REPO / "rag" / "answer" / "weights"
