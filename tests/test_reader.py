@@ -104,3 +104,20 @@ def test_config_rejects_bad_reader_settings() -> None:
         Config(reader="llm")
     with pytest.raises(ValueError, match="reader_threshold"):
         Config(reader_threshold=1.5)
+
+
+def test_combination_weighs_the_features_logistically() -> None:
+    from rag.answer.trained import Combination
+
+    alone = Combination()
+    assert alone.probability([0.0, 5.0, -3.0]) == pytest.approx(0.5)  # the reader's logit only
+    fitted = Combination(weights=(1.0, 2.0, 0.0), bias=-1.0)
+    assert fitted.probability([1.0, 0.5, 0.0]) == pytest.approx(1 / (1 + pytest.importorskip("math").exp(-1.0)))
+    assert fitted.probability([1e6, 0, 0]) == pytest.approx(1.0)  # no overflow
+
+
+def test_shipped_combination_is_the_fitted_one() -> None:
+    from rag.answer.trained import Combination
+
+    fit = json.loads((WEIGHTS_DIR / "calibration.json").read_text(encoding="utf-8"))["combination"]
+    assert Combination.shipped().weights == tuple(fit["weights"])

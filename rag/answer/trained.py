@@ -4,8 +4,10 @@ For a question and its retrieved passages:
 1. every sentence of the passages is ranked cheaply by the heuristic scores (meaning, words,
    answer type), and the best `config.reader_candidates` go to the reader, each with the
    sentence before it as context, in one batched call;
-2. the reader's probability ranks them; below `config.reader_threshold` the bot abstains
-   (the threshold is calibrated on held-out articles: README, "Reader");
+2. a logistic combination of the reader's logit and the heuristic scores, fitted on the
+   calibration articles (held out of training and of the squad2 suite), gives each the
+   probability that it answers; they rank by it, and below `config.reader_threshold` the
+   bot abstains (threshold chosen on the same articles: README, "The trained reader");
 3. the answer quotes the best sentence whole, plus up to `max_answer_sentences - 1` more
    that the reader rates nearly as high and that add another document or new words, and
    leads with the reader's short answer (the span it found inside the first quote).
@@ -17,6 +19,10 @@ go to the heuristic composer. Left out: reading whole passages at once, answers 
 """
 from __future__ import annotations
 
+import json
+import math
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -30,10 +36,40 @@ from ..lexical import tokenize
 from ..questions import broad_topic, metadata_question
 from ..retrieve import Query
 from ..types import Answer, Citation, Passage
-from .reader import Reading, SentenceReader
+from .reader import WEIGHTS_DIR, Reading, SentenceReader
 
+CALIBRATION_FILE = WEIGHTS_DIR / "calibration.json"
 MAX_SHORT_WORDS = 12  # a longer span is no short answer: the quote speaks for itself
 EXTRA_SHARE = 0.8  # a further quote needs this share of the best sentence's probability
+
+
+def features(c: Candidate, r: Reading, top_score: float) -> list[float]:
+    """What the combination weighs for one sentence: the reader's logit, the heuristic
+    evidence, and how far the sentence's heuristic score is below the best one's."""
+    p = min(max(r.probability, 1e-6), 1 - 1e-6)
+    return [math.log(p / (1 - p)), c.evidence, c.score - top_score]
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Logistic combination of `features`, fitted on the calibration articles
+    (training/calibrate_reader.py); without a fit, the reader's probability alone."""
+
+    weights: tuple[float, ...] = (1.0, 0.0, 0.0)
+    bias: float = 0.0
+
+    @classmethod
+    def shipped(cls, path: Path = CALIBRATION_FILE) -> "Combination":
+        """The fitted combination shipped beside the weights, or the reader alone."""
+        if not path.is_file():
+            return cls()
+        fit = json.loads(path.read_text(encoding="utf-8")).get("combination")
+        return cls(tuple(fit["weights"]), float(fit["bias"])) if fit else cls()
+
+    def probability(self, x: Sequence[float]) -> float:
+        """The combined probability that the sentence answers."""
+        z = self.bias + sum(w * v for w, v in zip(self.weights, x))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
 class ReaderComposer(ExtractiveComposer):
@@ -43,6 +79,7 @@ class ReaderComposer(ExtractiveComposer):
                  reader: SentenceReader | None = None) -> None:
         super().__init__(data, encode)
         self.reader = reader or SentenceReader()
+        self.combination = Combination.shipped()
 
     def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
@@ -53,10 +90,7 @@ class ReaderComposer(ExtractiveComposer):
         if config.reader == "heuristic" or (metadata_question(question) and passages):
             return super().compose(question, passages, query=query, config=config, history=history)
         said = " ".join(answer for _, answer in history[-1:])
-        candidates = self.rank(question, passages, query=query, config=config, said=said)
-        candidates = candidates[: config.reader_candidates]
-        readings = self.reader.read(query.text, [(c.sentence.text, self._before(c)) for c in candidates])
-        ranked = sorted(zip(candidates, readings), key=lambda cr: -cr[1].probability)
+        ranked = [(c, replace(r, probability=p)) for c, r, _, p in self.read(question, passages, query, config, said)]
         best = ranked[0][1].probability if ranked else 0.0
         if best < config.reader_threshold:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
@@ -92,6 +126,21 @@ class ReaderComposer(ExtractiveComposer):
         chosen.sort(key=lambda c: (c.passage.rank, c.row))
         return self._quote(question, [(c, c.cosine) for c in chosen], None, passages, config,
                            max(c.evidence for c in chosen))
+
+    def read(self, question: str, passages: Sequence[Passage], query: Query, config: Config,
+             said: str = "") -> list[tuple[Candidate, Reading, list[float], float]]:
+        """The best `reader_candidates` sentences by the heuristic ranking, each with the
+        reader's reading, the features the combination weighs, and the combined probability
+        that it answers; best first."""
+        candidates = self.rank(question, passages, query=query, config=config, said=said)
+        candidates = candidates[: config.reader_candidates]
+        readings = self.reader.read(query.text, [(c.sentence.text, self._before(c)) for c in candidates])
+        top = candidates[0].score if candidates else 0.0
+        out = []
+        for c, r in zip(candidates, readings):
+            x = features(c, r, top)
+            out.append((c, r, x, self.combination.probability(x)))
+        return sorted(out, key=lambda row: -row[3])
 
     def _heading(self, c: Candidate) -> bool:
         """Whether the sentence is its document's title or byline (no statement about a topic)."""
