@@ -178,7 +178,8 @@ class ReaderComposer(ExtractiveComposer):
         parts, citations, notes = [], [], []
         for n, (c, score) in enumerate(chosen, 1):
             doc = self._documents[c.sentence.doc_id]
-            room = config.max_answer_words - (len(short.split()) + 1 if short else 0)
+            room = config.max_answer_words - (len(short.split()) + 1 if short else 0) - \
+                len(_time_note(c.sentence.text, doc.date).split())
             start, end = self._clip(c.sentence, room, question, None, []) if n == 1 else (c.sentence.start, c.sentence.end)
             quote = doc.text[start:end]
             parts.append(f"{quote} [{n}]")
@@ -191,5 +192,12 @@ class ReaderComposer(ExtractiveComposer):
         if short and short not in citations[0].quote:
             short = None  # the clip left the span out
         text = " ".join(([f"{short}:"] if short else []) + parts + notes)
+        if len(chosen) > 1 and _word_count(text) > config.max_answer_words:  # notes took the room
+            return self._quote(question, chosen[:-1], short, passages, config, best)
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
                       passages=tuple(passages), short_answer=short, notes=tuple(notes), evidence=best)
+
+
+def _word_count(text: str) -> int:
+    """Words of an answer, not counting `[n]` markers."""
+    return sum(1 for w in text.split() if not (w.startswith("[") and w.rstrip(".,").endswith("]")))
