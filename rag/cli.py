@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import click
 
 from .api import DEFAULT_INDEX_DIR, DEFAULT_SOURCES, RAG
-from .config import RETRIEVAL_MODES, Config
+from .config import READERS, RETRIEVAL_MODES, Config
 from .errors import IndexNotFoundError, RagError
 from .types import Answer, IndexReport
 
@@ -125,15 +125,17 @@ def open_bot(index_dir: Path, sources: Sequence[Path] = (), *, refresh: bool = F
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("-k", "--top-k", type=click.IntRange(1, 100), default=None, help="Passages to retrieve.")
 @click.option("--retrieval", type=click.Choice(RETRIEVAL_MODES), default=None, help="Retrieval mode.")
+@click.option("--reader", type=click.Choice(READERS), default=None,
+              help="Who picks the sentences: the tuned heuristic (default) or the trained reader.")
 @index_dir_option
 @sources_option
-def ask_cmd(question: str, as_json: bool, top_k: int | None, retrieval: str | None, index_dir: Path,
-            sources: tuple[Path, ...]) -> None:
+def ask_cmd(question: str, as_json: bool, top_k: int | None, retrieval: str | None, reader: str | None,
+            index_dir: Path, sources: tuple[Path, ...]) -> None:
     """Answer QUESTION from the indexed documents, with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty: ask something about the documents")
     bot = open_bot(index_dir, sources)
-    settings = {"retrieval": retrieval} if retrieval else {}
+    settings = {k: v for k, v in {"retrieval": retrieval, "reader": reader}.items() if v}
     answer = bot.ask(question, top_k=top_k, **settings)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else format_answer(answer))
 

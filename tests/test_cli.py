@@ -47,6 +47,18 @@ def test_ask_json_abstains_off_topic(seed_index_dir: Path) -> None:
     assert out.returncode == 0 and data["abstained"] is True and data["citations"] == []
 
 
+def test_ask_with_the_trained_reader_off_topic_abstains(seed_index_dir: Path) -> None:
+    out = run("ask", "--json", "--reader", "trained", "What is the capital of Australia?",
+              "--index-dir", str(seed_index_dir))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["abstained"] is True
+
+
+def test_ask_with_an_unknown_reader_exits_2(seed_index_dir: Path) -> None:
+    out = run("ask", "--reader", "llm", "Who?", "--index-dir", str(seed_index_dir))
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "llm" in out.stderr
+
+
 @pytest.mark.parametrize("question", ["", "   "])
 def test_empty_question_exits_2_without_traceback(question: str, seed_index_dir: Path) -> None:
     out = run("ask", question, "--index-dir", str(seed_index_dir))
