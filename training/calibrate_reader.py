@@ -26,7 +26,7 @@ import numpy as np
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from training.squad_pairs import token_f1  # noqa: E402
+from eval.squad import f1 as squad_f1  # noqa: E402
 
 OUT = REPO / "rag" / "answer" / "weights" / "calibration.json"
 THRESHOLDS = np.round(np.arange(0.05, 1.0, 0.05), 2)
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         i = int(np.argmax(probs))
         said = q["spans"][i] if q["spans"] else ""
         rows.append({"p": float(probs.max()), "golds": q["golds"],
-                     "f1": max((token_f1(said, g) for g in q["golds"]), default=0.0)})
+                     "f1": max((squad_f1(said, g) for g in q["golds"]), default=0.0)})
     sweep = [_point(rows, float(t)) for t in THRESHOLDS]
     best = max(sweep, key=lambda s: s["f1"])
     OUT.write_text(json.dumps({"articles": split["calibration"], "questions": len(rows),

@@ -12,7 +12,6 @@ import platform
 import json
 import random
 import re
-import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -20,6 +19,7 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from eval.squad import f1 as squad_f1
 from rag.answer import reader_net as rn
 from rag.chunking import split_sentences
 
@@ -124,7 +124,7 @@ def evaluate(net: rn.ReaderNet, tokenizer, pairs: Sequence[Pair]) -> dict[str, f
         answerable.append(bool(golds))
         if golds:
             top1.append(pairs[i].label == 1)
-        f1s.append(max(token_f1(spans[i], g) for g in golds) if golds else 0.0)
+        f1s.append(max(squad_f1(spans[i], g) for g in golds) if golds else 0.0)
     best, answerable, f1s = np.array(best), np.array(answerable), np.array(f1s)
     sweep = {t: float(np.where(best >= t, f1s, (~answerable).astype(float)).mean())
              for t in np.round(np.arange(0.05, 1.0, 0.05), 2)}
@@ -141,21 +141,6 @@ def auc(scores: np.ndarray, positive: np.ndarray) -> float:
         return float("nan")
     greater = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
     return float(greater / (len(pos) * len(neg)))
-
-
-def _normalize(text: str) -> list[str]:
-    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
-    return re.sub(r"\b(a|an|the)\b", " ", text).split()
-
-
-def token_f1(prediction: str, gold: str) -> float:
-    """SQuAD's token F1 after its normalisation."""
-    p, g = _normalize(prediction), _normalize(gold)
-    common = sum((collections.Counter(p) & collections.Counter(g)).values())
-    if not common:
-        return float(p == g)
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 def write_card(path: Path, meta: dict, *, n_train: int, seed: int, settings: dict, split: dict,

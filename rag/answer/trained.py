@@ -19,6 +19,7 @@ go to the heuristic composer. Left out: reading whole passages at once, answers 
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass, replace
@@ -29,7 +30,7 @@ import numpy as np
 
 from .heuristic import ExtractiveComposer
 from .scoring import Candidate
-from .writing import ABSTAIN_TEXT, _time_note
+from .writing import ABSTAIN_TEXT, _time_note, _words
 from ..config import Config
 from ..index import IndexData
 from ..lexical import tokenize
@@ -59,8 +60,9 @@ class Combination:
     bias: float = 0.0
 
     @classmethod
+    @functools.cache
     def shipped(cls, path: Path = CALIBRATION_FILE) -> "Combination":
-        """The fitted combination shipped beside the weights, or the reader alone."""
+        """The fitted combination shipped beside the weights, or the reader alone (read once)."""
         if not path.is_file():
             return cls()
         fit = json.loads(path.read_text(encoding="utf-8")).get("combination")
@@ -178,9 +180,11 @@ class ReaderComposer(ExtractiveComposer):
         parts, citations, notes = [], [], []
         for n, (c, score) in enumerate(chosen, 1):
             doc = self._documents[c.sentence.doc_id]
-            room = config.max_answer_words - (len(short.split()) + 1 if short else 0) - \
-                len(_time_note(c.sentence.text, doc.date).split())
-            start, end = self._clip(c.sentence, room, question, None, []) if n == 1 else (c.sentence.start, c.sentence.end)
+            start, end = c.sentence.start, c.sentence.end
+            if n == 1:
+                room = config.max_answer_words - (_words(short) + 1 if short else 0) - \
+                    _words(_time_note(c.sentence.text, doc.date))
+                start, end = self._clip(c.sentence, room, question, None, [])
             quote = doc.text[start:end]
             parts.append(f"{quote} [{n}]")
             note = _time_note(quote, doc.date)
@@ -192,12 +196,9 @@ class ReaderComposer(ExtractiveComposer):
         if short and short not in citations[0].quote:
             short = None  # the clip left the span out
         text = " ".join(([f"{short}:"] if short else []) + parts + notes)
-        if len(chosen) > 1 and _word_count(text) > config.max_answer_words:  # notes took the room
+        said = _words(short) + sum(_words(c.quote) for c in citations) + sum(_words(x) for x in notes)
+        if len(chosen) > 1 and said > config.max_answer_words:  # notes took the room
             return self._quote(question, chosen[:-1], short, passages, config, best)
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
                       passages=tuple(passages), short_answer=short, notes=tuple(notes), evidence=best)
 
-
-def _word_count(text: str) -> int:
-    """Words of an answer, not counting `[n]` markers."""
-    return sum(1 for w in text.split() if not (w.startswith("[") and w.rstrip(".,").endswith("]")))
