@@ -1,7 +1,8 @@
 """rag: offline question answering over a folder of news articles, with cited answers.
 
-Public API: `RAG` (build, load, open, ask, retrieve, add, documents), `Config`, the records
-`Answer`, `Citation`, `Passage`, `Document`, `DocumentInfo`, `IndexReport`, and the errors.
+Public API: `RAG` (build, load, open, ask, retrieve, add, upload, remove, documents, sources),
+`Config`, the records `Answer`, `Citation`, `Passage`, `Document`, `DocumentInfo`,
+`IndexReport`, `SourceSet`, `safe_file_name`, and the errors.
 Importing this package is cheap: torch, sentence-transformers and FAISS load on first use.
 """
 from __future__ import annotations
@@ -13,11 +14,14 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from .api import RAG  # noqa: E402
 from .config import Config  # noqa: E402
-from .errors import (IndexCorruptError, IndexMismatchError, IndexNotFoundError,  # noqa: E402
-                     IndexOutdatedError, ModelLoadError, NoDocumentsError, RagError)
+from .corpus import safe_file_name  # noqa: E402
+from .errors import (IndexCorruptError, IndexLockedError, IndexMismatchError,  # noqa: E402
+                     IndexNotFoundError, IndexOutdatedError, ModelLoadError, NoDocumentsError,
+                     RagError, SourceNotFoundError)
 from .types import (Answer, Citation, Document, DocumentInfo, IndexReport, Passage,  # noqa: E402
-                    SkippedFile)
+                    SkippedFile, SourceSet)
 
 __all__ = ["RAG", "Config", "Answer", "Citation", "Passage", "Document", "DocumentInfo",
-           "IndexReport", "SkippedFile", "RagError", "IndexCorruptError", "IndexMismatchError",
-           "IndexNotFoundError", "IndexOutdatedError", "ModelLoadError", "NoDocumentsError"]
+           "IndexReport", "SkippedFile", "SourceSet", "RagError", "IndexCorruptError",
+           "IndexLockedError", "IndexMismatchError", "IndexNotFoundError", "IndexOutdatedError",
+           "ModelLoadError", "NoDocumentsError", "SourceNotFoundError", "safe_file_name"]

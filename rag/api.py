@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -20,19 +21,23 @@ from .answer.trained import ReaderComposer
 from .compose import Composer
 from .config import Config
 from .embedding import Embedder
-from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError, NoDocumentsError
-from .index import IndexData, load_index, read_manifest, save_index
+from .corpus import UPLOADS_FOLDER, absolute, as_staged, commit_staged, is_excluded, stage_uploads, with_paths
+from .errors import IndexNotFoundError, IndexOutdatedError, RagError
+from .index import IndexData, load_index, save_index
 from .indexing import update_index
 from .ingest import load_documents
 from .questions import contextualize, normalize_history
 from .retrieve import Retriever
-from .types import Answer, DocumentInfo, IndexReport, Passage
+from .storage import live_token, remove_empty_index_folder, writer_lock
+from .sync import check_exist, delete_files, drop, is_stale, sync
+from .types import Answer, DocumentInfo, IndexReport, Passage, SkippedFile, SourceSet
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 DEFAULT_INDEX_DIR = Path("index")
 DEFAULT_SOURCES = (Path("seeds"),)
 Progress = Callable[[str], None]
 PathLike = str | os.PathLike
+RELOAD_CHECK_SECONDS = 1.0  # how often `ask` looks whether another process wrote the index
 
 
 @dataclass(frozen=True)
@@ -46,16 +51,25 @@ class RAG:
     """A question-answering bot over one index. Thread-safe for concurrent `ask` calls."""
 
     def __init__(self, data: IndexData, *, index_dir: PathLike, embedder: Embedder | None = None,
-                 composer: Composer | None = None, report: IndexReport | None = None) -> None:
+                 composer: Composer | None = None, report: IndexReport | None = None,
+                 token: str | None = None) -> None:
         self.index_dir = Path(index_dir)
         self.embedder = embedder or Embedder(model=data.config.model)
         self._custom_composer = composer
         self._state = self._make_state(data)
-        self._write_lock = threading.Lock()
+        self._token = token  # which generation of the index on disk `_state` holds
+        self._checked = time.monotonic()
+        self._reloading = threading.Lock()
+        self.reload_error: Exception | None = None  # why the last background reload failed
         self.last_report = report
 
     def _make_state(self, data: IndexData) -> _State:
         return _State(data, Retriever(data, self.embedder), self._custom_composer or ReaderComposer(data, self.embedder.encode))
+
+    @property
+    def sources(self) -> SourceSet:
+        """The index's corpus of record: its source folders and files, upload folder, left-out files."""
+        return self._state.data.sources
 
     @property
     def config(self) -> Config:
@@ -65,58 +79,159 @@ class RAG:
     # ---- building and loading ----
     @classmethod
     def build(cls, paths: Sequence[PathLike] | None = None, index_dir: PathLike = DEFAULT_INDEX_DIR,
-              config: Config | None = None, progress: Progress | None = None) -> "RAG":
-        """Index the files and folders in `paths` into `index_dir`, re-embedding only what changed.
+              config: Config | None = None, progress: Progress | None = None, *, rebuild: bool = False,
+              uploads: PathLike | None = None) -> "RAG":
+        """Bring the index in `index_dir` in step with its sources plus `paths`; embed only what changed.
 
-        Documents no longer among `paths` are dropped. An index built with other index
-        settings, or a damaged one, is rebuilt from scratch.
+        The index remembers its sources (folders and files; `seeds/` for a new index given
+        none): `paths` are added to them, never replace them. A document leaves only through
+        `remove` or when its file is deleted. An index built with other index settings, a
+        damaged one, or any with `rebuild`, is rebuilt from its documents. Uploads are stored
+        in `uploads` (default: `corpus/` inside `index_dir`).
         """
         config = config or Config()
-        previous = _previous_index(Path(index_dir), progress)
-        docs, skipped = load_documents(list(paths or DEFAULT_SOURCES))
-        if not docs:
-            why = "; ".join(f"{s.path}: {s.reason}" for s in skipped) or "no .txt or .md files found"
-            raise NoDocumentsError(f"nothing to index in {', '.join(map(str, paths or DEFAULT_SOURCES))} ({why})")
+        index_dir = Path(index_dir)
         embedder = Embedder(model=config.model)
-        data, report = update_index(previous, docs, config=config, embedder=embedder, prune=True,
-                                    skipped=skipped, progress=progress)
-        if report.changed or previous is None:
-            save_index(data, Path(index_dir))
-        return cls(data, index_dir=index_dir, embedder=embedder, report=report)
+        created = not index_dir.exists()
+        try:
+            with writer_lock(index_dir, on_wait=progress):
+                data, report = sync(index_dir, list(paths or ()), config, embedder, default=DEFAULT_SOURCES,
+                                    rebuild=rebuild, uploads=uploads, progress=progress)
+                token = live_token(index_dir)
+        except BaseException:
+            if created:  # a first build that failed leaves nothing behind
+                remove_empty_index_folder(index_dir)
+            raise
+        return cls(data, index_dir=index_dir, embedder=embedder, report=report, token=token)
 
     @classmethod
     def load(cls, index_dir: PathLike = DEFAULT_INDEX_DIR, config: Config | None = None) -> "RAG":
         """Load a built index; with `config`, refuse one built with other index settings."""
-        return cls(load_index(Path(index_dir), config), index_dir=index_dir)
+        token = live_token(Path(index_dir))
+        return cls(load_index(Path(index_dir), config), index_dir=index_dir, token=token)
 
     @classmethod
     def open(cls, index_dir: PathLike = DEFAULT_INDEX_DIR, sources: Sequence[PathLike] | None = None,
-             config: Config | None = None, progress: Progress | None = None) -> "RAG":
-        """Load the index, first building it if missing or updating it if `sources` changed."""
+             config: Config | None = None, progress: Progress | None = None, *,
+             uploads: PathLike | None = None) -> "RAG":
+        """Load the index, first building it if missing or updating it if its sources changed.
+
+        `sources` are added to the index's own (see `build`); none means the stored ones.
+        """
         say = progress or (lambda _m: None)
         index_dir = Path(index_dir)
-        sources = list(sources or DEFAULT_SOURCES)
+        given = list(sources or ())
+        check_exist(given)
         try:
-            if not _stale(index_dir, sources, config):
+            if not is_stale(index_dir, given, config, uploads):
                 return cls.load(index_dir, config)
-            say(f"Updating the index in {index_dir} from {', '.join(map(str, sources))}...")
+            say(f"Updating the index in {index_dir}...")
         except IndexNotFoundError:
-            say(f"No index in {index_dir} yet: building it from {', '.join(map(str, sources))}...")
+            say(f"No index in {index_dir} yet: building it from "
+                f"{', '.join(map(str, given or DEFAULT_SOURCES))}...")
         except IndexOutdatedError:
             say(f"The index in {index_dir} was built by another version of rag: rebuilding it...")
-        return cls.build(sources, index_dir=index_dir, config=config, progress=progress)
+        return cls.build(given, index_dir=index_dir, config=config, progress=progress, uploads=uploads)
 
     def add(self, paths: Sequence[PathLike], progress: Progress | None = None) -> IndexReport:
-        """Index more files, keeping everything already indexed; saved at once."""
-        docs, skipped = load_documents(list(paths))
-        with self._write_lock:
-            data, report = update_index(self._state.data, docs, config=self.config, embedder=self.embedder,
-                                        prune=False, skipped=skipped, progress=progress)
-            if report.changed:
-                save_index(data, self.index_dir)
-                self._state = self._make_state(data)
+        """Index more files or folders and add them to the sources; saved at once."""
+        check_exist(paths)
+        with writer_lock(self.index_dir, on_wait=progress):
+            data = self._fresh_locked()
+            sources, added = with_paths(data.sources, paths)
+            docs, skipped = load_documents([absolute(p) for p in paths])
+            docs = [d for d in docs if not is_excluded(absolute(d.source), sources)]
+            new, report = update_index(data, docs, config=self.config, embedder=self.embedder,
+                                       prune=False, skipped=skipped, progress=progress)
+            report = replace(report, sources_added=added)
+            self._save_locked(replace(new, sources=sources), report.changed)
         self.last_report = report
         return report
+
+    def upload(self, files: Sequence[tuple[str, bytes]], progress: Progress | None = None) -> IndexReport:
+        """Store files sent by a person (name, bytes) in the upload folder and index them.
+
+        Names are made safe and unique (nothing stored is ever overwritten). A file whose
+        text is already indexed, or that cannot be read, is not kept. If indexing fails or
+        the process is killed, the upload folder and the index stay as they were.
+        """
+        with writer_lock(self.index_dir, on_wait=progress):
+            data = self._fresh_locked()
+            folder = Path(data.sources.uploads or absolute(self.index_dir / UPLOADS_FOLDER))
+            folder.mkdir(parents=True, exist_ok=True)
+            pairs = stage_uploads(folder, files)
+            live = data
+            try:
+                docs, skipped = load_documents([staged for staged, _ in pairs])
+                new, report = update_index(data, as_staged(docs, pairs), config=self.config,
+                                           embedder=self.embedder, prune=False, progress=progress,
+                                           skipped=[_renamed(s, pairs) for s in skipped])
+                new = replace(new, sources=replace(data.sources, uploads=str(folder)))
+                self._save_locked(new, report.changed)
+                live = new
+            finally:
+                commit_staged(folder, [absolute(d.source) for d in live.documents])
+        self.last_report = report
+        return report
+
+    def remove(self, items: Sequence[str], progress: Progress | None = None) -> IndexReport:
+        """Take documents (by file name or path) or whole sources out of the index.
+
+        An uploaded file is deleted from the upload folder; a file of a source folder stays
+        on disk and is left out from then on (indexing it again by name brings it back).
+        """
+        with writer_lock(self.index_dir, on_wait=progress):
+            new, report, files = drop(self._fresh_locked(), items, self.embedder)
+            delete_files(files)
+            self._save_locked(new, True)
+        self.last_report = report
+        return report
+
+    def refresh(self) -> bool:
+        """Load the index again if another process changed it since; True if it did."""
+        token = live_token(self.index_dir)
+        if token == self._token:
+            return False
+        self._set_data(_reloaded(self.index_dir, self._state.data.config), token)
+        return True
+
+    def _fresh_locked(self) -> IndexData:
+        """The live index, as on disk now (another process may have written it)."""
+        self.refresh()
+        return self._state.data
+
+    def _save_locked(self, data: IndexData, changed: bool) -> None:
+        if changed:
+            save_index(data, self.index_dir)
+            self._set_data(data, live_token(self.index_dir))
+
+    def _set_data(self, data: IndexData, token: str | None) -> None:
+        if data.config.model != self.embedder.model_name:
+            self.embedder = Embedder(model=data.config.model)
+        self._state = self._make_state(data)
+        self._token = token
+
+    def _maybe_reload(self) -> None:
+        """Pick up an index another process wrote: checked at most once a second, loaded in a
+        background thread while questions go on being answered from the current one."""
+        now = time.monotonic()
+        if now - self._checked < RELOAD_CHECK_SECONDS or self._reloading.locked():
+            return
+        self._checked = now
+        if live_token(self.index_dir) != self._token:
+            threading.Thread(target=self._reload_in_background, daemon=True).start()
+
+    def _reload_in_background(self) -> None:
+        if not self._reloading.acquire(blocking=False):
+            return
+        try:
+            self.refresh()
+            self.reload_error = None
+        except (RagError, OSError) as exc:  # keep answering from the index in memory
+            self.reload_error = exc
+            self._token = live_token(self.index_dir)
+        finally:
+            self._reloading.release()
 
     def with_settings(self, **settings: Any) -> "RAG":
         """A bot over the same index with other query settings (e.g. `retrieval="dense"`)."""
@@ -136,6 +251,7 @@ class RAG:
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
             **settings: Any) -> Answer:
         """Answer the question from the documents, with `[n]` citations, or abstain."""
+        self._maybe_reload()
         state, config, text, notes = self._prepare(question, top_k, settings)
         query = state.retriever.prepare(contextualize(text, history), fuzzy=config.fuzzy_names)
         passages = state.retriever.search(query, k=config.top_k, config=config)
@@ -181,22 +297,12 @@ def _with_config(data: IndexData, **settings: Any) -> IndexData:
     return replace(data, config=config)
 
 
-def _previous_index(index_dir: Path, progress: Progress | None) -> IndexData | None:
-    try:
-        return load_index(index_dir)
-    except IndexNotFoundError:
-        return None
-    except (IndexCorruptError, IndexMismatchError) as exc:
-        if progress:
-            progress(f"Rebuilding the index from scratch: {exc}")
-        return None
+def _reloaded(index_dir: Path, current: Config) -> IndexData:
+    """The index on disk, with the query settings in force kept."""
+    data = load_index(index_dir)
+    return replace(data, config=replace(current, **data.config.index_settings()))
 
 
-def _stale(index_dir: Path, sources: Sequence[PathLike], config: Config | None) -> bool:
-    """Whether the documents in `sources` differ from those indexed (raises if no index)."""
-    manifest = read_manifest(index_dir)
-    docs, _ = load_documents(list(sources))
-    indexed = {(doc_id, meta.get("source")) for doc_id, meta in manifest.get("documents", {}).items()}
-    if config is not None and manifest.get("settings") != config.index_settings():
-        return True
-    return indexed != {(d.id, d.source) for d in docs}
+def _renamed(skipped: SkippedFile, pairs: Sequence[tuple[Path, Path]]) -> SkippedFile:
+    names = {absolute(staged): target.name for staged, target in pairs}
+    return replace(skipped, path=names.get(absolute(skipped.path), skipped.path))

@@ -24,6 +24,8 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! ? (plus closing quotes/brackets) followed by space and a likely start.
 _END = re.compile(r"""[.!?]+["')\]]*(?=\s+["'(\[]?[A-Z0-9])""")
 _LINE = re.compile(r"[^\n]+")
+_LAST_WORD = re.compile(r"(\S+)$")
+_MAX_WORD = 64  # longer "words" (URLs, runs of symbols) are never abbreviations
 
 
 class TokenCounter(Protocol):
@@ -58,7 +60,9 @@ def split_sentences(text: str, doc_id: str = "") -> list[Sentence]:
 def _sentence_ends(line: str) -> list[int]:
     ends = []
     for m in _END.finditer(line):
-        word = re.search(r"(\S+)$", line[: m.start() + 1])
+        # Only the last word before the mark matters: looking back a bounded window keeps
+        # the split linear on very long lines (a whole book on one line).
+        word = _LAST_WORD.search(line, max(0, m.start() + 1 - _MAX_WORD), m.start() + 1)
         token = word.group(1).lower().strip("\"'([") if word else ""
         bare = token.rstrip(".")
         if bare in _ABBREVIATIONS or re.fullmatch(r"[a-z]", bare) or re.fullmatch(r"([a-z]\.)+[a-z]?", bare):

@@ -16,6 +16,7 @@ import click
 from .api import DEFAULT_INDEX_DIR, DEFAULT_SOURCES, RAG
 from .config import READERS, RETRIEVAL_MODES, Config
 from .errors import IndexNotFoundError, RagError
+from .progress import TerminalProgress
 from .types import Answer, IndexReport
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
@@ -33,22 +34,27 @@ class _Group(click.Group):
         except ValueError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(EXIT_USAGE)
+        except PermissionError as exc:
+            click.echo(f"Error: permission denied for {exc.filename or 'a file'}: choose a folder "
+                       "you can write to (e.g. --index-dir) or fix its permissions.", err=True)
+            ctx.exit(EXIT_ERROR)
         except OSError as exc:
-            click.echo(f"Error: {exc}", err=True)
+            where = f" ({exc.filename})" if exc.filename else ""
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
             ctx.exit(EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
 
 
-def _say(message: str) -> None:
-    click.echo(message, err=True)
+_say = TerminalProgress()  # messages on stderr, and a progress bar when it is a terminal
 
 
 index_dir_option = click.option("--index-dir", type=click.Path(path_type=Path), default=DEFAULT_INDEX_DIR,
                                 show_default=True, help="Folder of the index.")
 sources_option = click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
-                              help="Document file or folder (repeatable; default: seeds/).")
+                              help="Document file or folder to add to the index's sources (repeatable; "
+                                   "a new index with none indexes seeds/).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -63,14 +69,16 @@ def main() -> None:
 @click.option("--model", default=None, help="sentence-transformers model name or folder.")
 @click.option("--chunk-tokens", type=int, default=None, help="Maximum tokens in a chunk.")
 @click.option("--chunk-overlap", type=int, default=None, help="Tokens shared by neighbouring chunks.")
+@click.option("--rebuild", is_flag=True, help="Re-embed every document (repairs a damaged index).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def index_cmd(paths: tuple[Path, ...], index_dir: Path, model: str | None, chunk_tokens: int | None,
-              chunk_overlap: int | None, as_json: bool) -> None:
-    """Index PATHS (files or folders; default seeds/): only new or changed documents are embedded."""
+              chunk_overlap: int | None, rebuild: bool, as_json: bool) -> None:
+    """Index PATHS (files or folders) along with the index's own sources; a new index with no
+    PATHS indexes seeds/. Only new or changed documents are embedded; nothing is dropped."""
     overrides = {k: v for k, v in {"model": model, "chunk_tokens": chunk_tokens,
                                    "chunk_overlap": chunk_overlap}.items() if v is not None}
     config = _saved_config(index_dir).with_overrides(**overrides)
-    bot = RAG.build(list(paths) or list(DEFAULT_SOURCES), index_dir=index_dir, config=config, progress=_say)
+    bot = RAG.build(list(paths), index_dir=index_dir, config=config, progress=_say, rebuild=rebuild)
     report = bot.last_report or IndexReport()
     _warn_skipped(report)
     if as_json:
@@ -79,7 +87,40 @@ def index_cmd(paths: tuple[Path, ...], index_dir: Path, model: str | None, chunk
     click.echo(f"Indexed {len(bot.documents())} document(s) in {index_dir}: "
                f"{len(report.added)} added, {len(report.updated)} updated, {len(report.removed)} removed, "
                f"{len(report.unchanged)} unchanged, {len(report.skipped)} skipped"
-               + (" (rebuilt with new settings)" if report.rebuilt else "") + ".")
+               + (" (rebuilt)" if report.rebuilt or rebuild else "") + ".")
+    for name in report.removed:
+        _say(f"Removed {name}: its file is gone.")
+
+
+@main.command("remove")
+@click.argument("items", nargs=-1, required=True)
+@index_dir_option
+def remove_cmd(items: tuple[str, ...], index_dir: Path) -> None:
+    """Take documents (file name or path) or whole source folders out of the index.
+
+    An uploaded file is deleted; a file in one of your folders stays on disk and is left out
+    from now on (`rag index FILE` brings it back).
+    """
+    bot = RAG.load(index_dir)
+    report = bot.remove(list(items), progress=_say)
+    click.echo(f"Removed {len(report.removed)} document(s) from {index_dir}: "
+               f"{', '.join(report.removed) or 'none'}. {len(bot.documents())} remain.")
+
+
+@main.command("sources")
+@index_dir_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def sources_cmd(index_dir: Path, as_json: bool) -> None:
+    """List the index's sources: folders and files it indexes, the upload folder, files left out."""
+    sources = RAG.load(index_dir).sources
+    if as_json:
+        click.echo(json.dumps(sources.to_dict()))
+        return
+    for path in sources.paths:
+        click.echo(f"source    {path}")
+    click.echo(f"uploads   {sources.uploads}")
+    for path in sources.excluded:
+        click.echo(f"left out  {path}")
 
 
 def _saved_config(index_dir: Path) -> Config:
@@ -106,15 +147,20 @@ def _warn_skipped(report: IndexReport) -> None:
 
 def open_bot(index_dir: Path, sources: Sequence[Path] = (), *, refresh: bool = False) -> RAG:
     """The bot over `index_dir`, built first (with a message) if there is none yet."""
-    if refresh:
+    if refresh or sources:
         bot = RAG.open(index_dir, sources=list(sources) or None, progress=_say)
     else:
         try:
             return RAG.load(index_dir)
         except IndexNotFoundError:
+            missing = [str(p) for p in DEFAULT_SOURCES if not p.exists()]
+            if missing:
+                raise IndexNotFoundError(
+                    f"no index at {index_dir}, and no {', '.join(missing)}/ folder here to build one "
+                    "from: run `rag index FOLDER` first, or pass --index-dir") from None
             _say(f"No index in {index_dir} yet: building it from "
-                 f"{', '.join(map(str, sources or DEFAULT_SOURCES))} (one time)...")
-            bot = RAG.build(list(sources) or None, index_dir=index_dir, progress=_say)
+                 f"{', '.join(map(str, DEFAULT_SOURCES))} (one time)...")
+            bot = RAG.build(None, index_dir=index_dir, progress=_say)
     if bot.last_report:
         _warn_skipped(bot.last_report)
     return bot
@@ -227,14 +273,14 @@ def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | 
 @click.option("--port", type=click.IntRange(1, 65535), default=7860, show_default=True)
 @index_dir_option
 @sources_option
-@click.option("--upload-dir", type=click.Path(path_type=Path), default=Path("uploads"), show_default=True)
+@click.option("--upload-dir", type=click.Path(path_type=Path), default=None,
+              help="Where uploaded files are stored (default: corpus/ inside the index folder).")
 @click.option("--feedback-log", type=click.Path(path_type=Path), default=Path("feedback.jsonl"),
               show_default=True)
-def serve_cmd(host: str, port: int, index_dir: Path, sources: tuple[Path, ...], upload_dir: Path,
+def serve_cmd(host: str, port: int, index_dir: Path, sources: tuple[Path, ...], upload_dir: Path | None,
               feedback_log: Path) -> None:
     """Start the web chat (builds or updates the index first if needed)."""
     from ui.app import serve
 
-    all_sources = list(sources) or list(DEFAULT_SOURCES)
-    serve(host=host, port=port, index_dir=index_dir, sources=all_sources + [upload_dir],
-          upload_dir=upload_dir, feedback_log=feedback_log)
+    serve(host=host, port=port, index_dir=index_dir, sources=list(sources), upload_dir=upload_dir,
+          feedback_log=feedback_log)

@@ -34,3 +34,11 @@ class ModelLoadError(RagError):
 
 class NoDocumentsError(RagError):
     """Indexing found no readable document."""
+
+
+class IndexLockedError(RagError):
+    """Another process is writing the index and did not finish in time."""
+
+
+class SourceNotFoundError(RagError):
+    """A document folder or file given to index does not exist."""

@@ -1,8 +1,9 @@
-"""The on-disk index: documents, chunks, sentences, their vectors (FAISS) and BM25.
+"""The index files: documents, chunks, sentences, their vectors (FAISS), BM25, checksums.
 
-Layout of an index folder:
-    manifest.json     format version, model name and dimension, index settings,
-                      each document's content hash, source and chunk count
+Files of one index generation (where generations live: `rag.storage`):
+    manifest.json     format version, model name and dimension, index settings, the sources
+                      (corpus of record), each document's content hash, source and chunk
+                      count, and the sha256 and size of every other file
     config.json       the full settings the index was built with
     documents.jsonl   cleaned documents with metadata
     chunks.jsonl      chunk records (document id, character span, token count)
@@ -10,17 +11,16 @@ Layout of an index folder:
     sentences.jsonl   sentence spans;  sentences.npy  their vectors
     lexical/          the BM25 index over the chunks
 Vectors are unit length, so inner product is cosine similarity and an exact `IndexFlatIP`
-gives exact cosine search. A save writes into a fresh folder and swaps it in, so a crash
-never leaves a half-written index.
+gives exact cosine search. Every file is checked against its sha256 before it is parsed, so
+a truncated or altered file is reported as corruption, never used or crashed on.
 
-Left out: approximate (IVF/HNSW) indexes, memory-mapping, concurrent writers.
+Left out: approximate (IVF/HNSW) indexes, memory-mapping.
 """
 from __future__ import annotations
 
+import hashlib
 import json
-import os
-import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +29,14 @@ import numpy as np
 from .config import Config
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError
 from .lexical import LexicalIndex
-from .types import Chunk, Document, Sentence
+from .storage import live_folder, write_generation
+from .types import Chunk, Document, Sentence, SourceSet
 
-FORMAT_VERSION = 2  # 2: Snowball stems in the lexical index
+FORMAT_VERSION = 3  # 3: generations, checksums, sources; 2: Snowball stems in the lexical index
+LEGACY_VERSION = 2  # read in place without checksums; rewritten in the new layout on the next write
 _FILES = ("manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.faiss",
           "sentences.jsonl", "sentences.npy")
-REBUILD_HINT = "Rebuild it with `rag index` (or delete the folder and run again)."
+REBUILD_HINT = "Run `rag index --rebuild` to rebuild it from its documents."
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class IndexData:
     sentences: tuple[Sentence, ...]
     sentence_vectors: np.ndarray
     lexical: LexicalIndex
+    sources: SourceSet = field(default_factory=SourceSet)
 
     def faiss_index(self) -> Any:
         """An exact inner-product FAISS index over the chunk vectors."""
@@ -60,15 +63,17 @@ class IndexData:
         return index
 
 
-def save_index(data: IndexData, folder: Path) -> None:
-    """Write the index into `folder`, replacing what was there only once all is written."""
+def save_index(data: IndexData, folder: Path) -> Path:
+    """Write the index as a new generation of `folder` and make it live (see `rag.storage`).
+
+    Hold `rag.storage.writer_lock(folder)` around the read-modify-write that leads here.
+    """
+    return write_generation(Path(folder), lambda tmp: _write_files(data, tmp))
+
+
+def _write_files(data: IndexData, tmp: Path) -> None:
     import faiss
 
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = folder.with_name(folder.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in data.documents))
     _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in data.chunks))
     _write_jsonl(tmp / "sentences.jsonl", ({"doc_id": s.doc_id, "start": s.start, "end": s.end}
@@ -77,23 +82,53 @@ def save_index(data: IndexData, folder: Path) -> None:
     faiss.write_index(data.faiss_index(), str(tmp / "chunks.faiss"))
     data.lexical.save(tmp / "lexical")
     data.config.save(tmp / "config.json")
-    (tmp / "manifest.json").write_text(json.dumps(_manifest(data), indent=2) + "\n", encoding="utf-8")
-    _swap_in(tmp, folder)
+    manifest = {**_manifest(data, tmp.parent), "files": _checksums(tmp)}
+    manifest["checksum"] = _manifest_checksum(manifest)
+    (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
 
-def _swap_in(tmp: Path, folder: Path) -> None:
-    old = folder.with_name(folder.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    keep = [p for p in folder.iterdir() if p.name.startswith("README")] if folder.exists() else []
-    for p in keep:
-        shutil.copy2(p, tmp / p.name)
-    if folder.exists():
-        os.replace(folder, old)
-    os.replace(tmp, folder)
-    shutil.rmtree(old, ignore_errors=True)
+def _manifest_checksum(manifest: dict[str, Any]) -> str:
+    """sha256 of the manifest's content (without this key), so an altered manifest is caught."""
+    body = {k: v for k, v in manifest.items() if k != "checksum"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def _manifest(data: IndexData) -> dict[str, Any]:
+def _checksums(folder: Path) -> dict[str, dict[str, Any]]:
+    """sha256 and size of every file under `folder` but the manifest, by relative path."""
+    return {p.relative_to(folder).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
+            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
+    """Raise `IndexCorruptError` naming each file that is missing, truncated or altered."""
+    if manifest.get("checksum") != _manifest_checksum(manifest):
+        raise IndexCorruptError(f"index is corrupt (manifest.json does not match its checksum) at {folder}. "
+                                f"{REBUILD_HINT}")
+    listed = manifest.get("files")
+    if not isinstance(listed, dict) or not listed:
+        raise IndexCorruptError(f"the index at {folder} lists no file checksums. {REBUILD_HINT}")
+    problems = []
+    for name, meta in listed.items():
+        path = folder / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif not isinstance(meta, dict) or path.stat().st_size != meta.get("bytes"):
+            problems.append(f"{name} has the wrong size")
+        elif _sha256(path) != meta.get("sha256"):
+            problems.append(f"{name} does not match its checksum")
+    if problems:
+        raise IndexCorruptError(f"index is corrupt ({'; '.join(problems)}) at {folder}. {REBUILD_HINT}")
+
+
+def _manifest(data: IndexData, folder: Path) -> dict[str, Any]:
     counts: dict[str, int] = {}
     for c in data.chunks:
         counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
@@ -106,26 +141,52 @@ def _manifest(data: IndexData) -> dict[str, Any]:
                              "chunks": counts.get(d.id, 0)} for d in data.documents},
         "counts": {"documents": len(data.documents), "chunks": len(data.chunks),
                    "sentences": len(data.sentences)},
+        "sources": {**data.sources.to_dict(), "uploads": _relative(data.sources.uploads, folder)},
     }
 
 
+def _relative(path: str | None, folder: Path) -> str | None:
+    """An upload folder inside the index folder is stored relative to it, so the index can
+    be copied or moved with its uploads."""
+    if path is None:
+        return None
+    try:
+        return Path(path).relative_to(Path(folder).absolute()).as_posix()
+    except ValueError:
+        return path
+
+
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of the index in `folder` (raises if missing or unreadable)."""
-    path = Path(folder) / "manifest.json"
-    if not path.exists():
-        raise IndexNotFoundError(f"no index at {folder} (no manifest.json). Build it with `rag index`.")
+    """The manifest of the live index in `folder` (raises if missing or unreadable)."""
+    live = live_folder(Path(folder))
+    if live is None:
+        raise IndexNotFoundError(f"no index at {folder}. Build it with `rag index FOLDER`.")
+    path = live / "manifest.json"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"the index manifest {path} is unreadable ({exc}). {REBUILD_HINT}") from exc
+        raise IndexCorruptError(f"index is corrupt: the manifest {path} is unreadable ({exc}). "
+                                f"{REBUILD_HINT}") from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else "?"
-    if isinstance(version, int) and version != FORMAT_VERSION:
+    if isinstance(version, int) and version not in (FORMAT_VERSION, LEGACY_VERSION):
         raise IndexOutdatedError(f"the index at {folder} was built by another version of rag "
                                  f"(format_version {version}, this one reads {FORMAT_VERSION}). {REBUILD_HINT}")
-    if version != FORMAT_VERSION:
-        raise IndexCorruptError(f"the index at {folder} has an unknown format "
+    if version not in (FORMAT_VERSION, LEGACY_VERSION):
+        raise IndexCorruptError(f"index is corrupt: the index at {folder} has an unknown format "
                                 f"(format_version {version}, expected {FORMAT_VERSION}). {REBUILD_HINT}")
     return manifest
+
+
+def stored_sources(manifest: dict[str, Any], folder: Path) -> SourceSet:
+    """The corpus of record in the manifest of the index at `folder` (empty for an index
+    of an earlier version); a relative upload folder is taken inside `folder`."""
+    try:
+        sources = SourceSet.from_dict(manifest.get("sources", {}))
+    except ValueError as exc:
+        raise IndexCorruptError(f"index is corrupt: {exc}. {REBUILD_HINT}") from exc
+    if sources.uploads and not Path(sources.uploads).is_absolute():
+        sources = replace(sources, uploads=str(Path(folder).absolute() / sources.uploads))
+    return sources
 
 
 def check_compatible(manifest: dict[str, Any], config: Config, folder: Path) -> None:
@@ -145,11 +206,14 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
     """Read an index; with `config`, refuse it unless built with the same index settings."""
     import faiss
 
-    folder = Path(folder)
-    manifest = read_manifest(folder)
+    top = Path(folder)
+    manifest = read_manifest(top)
+    folder = live_folder(top) or top
+    if manifest.get("format_version") == FORMAT_VERSION:
+        verify_files(folder, manifest)
     missing = [f for f in _FILES if not (folder / f).exists()]
     if missing or not (folder / "lexical").is_dir():
-        raise IndexCorruptError(f"the index at {folder} is incomplete (missing: "
+        raise IndexCorruptError(f"index is corrupt: {folder} is incomplete (missing: "
                                 f"{', '.join(missing) or 'lexical/'}). {REBUILD_HINT}")
     try:
         saved = Config.load(folder / "config.json")
@@ -168,11 +232,12 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
     except IndexMismatchError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, json.JSONDecodeError) as exc:
-        raise IndexCorruptError(f"the index at {folder} is damaged ({type(exc).__name__}: {exc}). "
+        raise IndexCorruptError(f"index is corrupt: {folder} is damaged ({type(exc).__name__}: {exc}). "
                                 f"{REBUILD_HINT}") from exc
     data = IndexData(config=config, dimension=int(manifest["dimension"]), documents=documents,
                      chunks=chunks, chunk_vectors=np.ascontiguousarray(chunk_vectors, dtype=np.float32),
-                     sentences=sentences, sentence_vectors=sentence_vectors, lexical=lexical)
+                     sentences=sentences, sentence_vectors=sentence_vectors, lexical=lexical,
+                     sources=stored_sources(manifest, top))
     _check_consistent(data, manifest, folder)
     return data
 
@@ -183,10 +248,14 @@ def _check_consistent(data: IndexData, manifest: dict[str, Any], folder: Path) -
         problems.append(f"{data.chunk_vectors.shape[0]} chunk vectors for {len(data.chunks)} chunks")
     if data.sentence_vectors.shape != (len(data.sentences), data.dimension):
         problems.append(f"{data.sentence_vectors.shape[0]} sentence vectors for {len(data.sentences)} sentences")
+    norms = np.linalg.norm(data.chunk_vectors, axis=1) if len(data.chunks) else np.ones(1)
+    if not np.all(np.abs(norms - 1.0) < 1e-3):  # vectors are stored unit length
+        problems.append(f"chunk vectors are not unit length (norms up to {float(norms.max()):.3g})")
     if set(manifest.get("documents", {})) != {d.id for d in data.documents}:
         problems.append("the manifest and documents.jsonl list different documents")
     if problems:
-        raise IndexCorruptError(f"the index at {folder} is inconsistent ({'; '.join(problems)}). {REBUILD_HINT}")
+        raise IndexCorruptError(f"index is corrupt: {folder} is inconsistent ({'; '.join(problems)}). "
+                                f"{REBUILD_HINT}")
 
 
 def _write_jsonl(path: Path, rows: Any) -> None:

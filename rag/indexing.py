@@ -19,9 +19,11 @@ from .config import Config
 from .embedding import Embedder
 from .index import IndexData
 from .lexical import LexicalIndex
-from .types import Document, IndexReport, SkippedFile
+from .progress import bar
+from .types import Document, IndexReport, SkippedFile, SourceSet
 
 Progress = Callable[[str], None]
+EMBED_SLICE = 1024  # texts per call to the model: memory stays bounded on a huge document
 
 
 def update_index(previous: IndexData | None, documents: Sequence[Document], *, config: Config,
@@ -58,7 +60,7 @@ def update_index(previous: IndexData | None, documents: Sequence[Document], *, c
     fresh = [d for i, d in incoming.items() if i not in old]
     if fresh:
         say(f"Embedding {len(fresh)} document(s) with {config.model}...")
-    data = _assemble(None if rebuilt else previous, kept, fresh, config, embedder)
+    data = _assemble(None if rebuilt else previous, kept, fresh, config, embedder, progress)
     if prune:
         data = with_sources(data, list(incoming.values()))
     report = IndexReport(added=tuple(added), updated=tuple(updated), removed=tuple(removed),
@@ -68,7 +70,7 @@ def update_index(previous: IndexData | None, documents: Sequence[Document], *, c
 
 
 def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Document],
-              config: Config, embedder: Embedder) -> IndexData:
+              config: Config, embedder: Embedder, progress: Progress | None = None) -> IndexData:
     encoder = get_encoder(config.encoding)
     docs, chunks, sentences = [], [], []
     chunk_vecs, sent_vecs = [], []
@@ -83,20 +85,46 @@ def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Do
     new_chunks = [c for d in fresh for c in chunk_document(d, encoder, max_tokens=config.chunk_tokens,
                                                           overlap=config.chunk_overlap)]
     new_sentences = [s for d in fresh for s in split_sentences(d.text, d.id)]
-    chunk_vecs.append(embedder.encode([c.text for c in new_chunks]))
-    sent_vecs.append(embedder.encode([s.text for s in new_sentences]))
+    dim = previous.dimension if previous is not None and not new_chunks else None
+    vectors = embed_all(embedder, [c.text for c in new_chunks] + [s.text for s in new_sentences], progress)
+    chunk_vecs.append(vectors[:len(new_chunks)])
+    sent_vecs.append(vectors[len(new_chunks):])
     docs += list(fresh)
     chunks += new_chunks
     sentences += new_sentences
-    dim = embedder.dimension
+    dim = dim or embedder.dimension
     return IndexData(config=config, dimension=dim, documents=tuple(docs), chunks=tuple(chunks),
                      chunk_vectors=_stack(chunk_vecs, dim), sentences=tuple(sentences),
                      sentence_vectors=_stack(sent_vecs, dim),
-                     lexical=LexicalIndex.build([c.text for c in chunks]))
+                     lexical=LexicalIndex.build([c.text for c in chunks]),
+                     sources=previous.sources if previous is not None else SourceSet())
+
+
+def embed_all(embedder: Embedder, texts: list[str], progress: Progress | None = None) -> np.ndarray:
+    """Vectors of `texts`, embedded in slices of similar length (one bar for all of them).
+
+    Sorting by length first keeps padding small; slicing keeps memory bounded and lets a
+    bar show the rate and the time left on big corpora.
+    """
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.empty((len(texts), embedder.dimension), dtype=np.float32)
+    with bar(progress, len(texts), "Embedding") as tick:
+        for start in range(0, len(order), EMBED_SLICE):
+            rows = order[start:start + EMBED_SLICE]
+            out[rows] = embedder.encode([texts[i] for i in rows])
+            tick(len(rows))
+    return out
+
+
+def drop_documents(data: IndexData, ids: set[str], embedder: Embedder) -> IndexData:
+    """The same index without the documents in `ids` (nothing is embedded)."""
+    return _assemble(data, {d.id for d in data.documents} - ids, [], data.config, embedder)
 
 
 def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
-    parts = [p for p in parts if len(p)]
+    parts = [p for p in parts if len(p) and p.shape[1] == dim]
     return np.ascontiguousarray(np.vstack(parts), dtype=np.float32) if parts else \
         np.zeros((0, dim), dtype=np.float32)
 

@@ -38,6 +38,34 @@ class Document:
 
 
 @dataclass(frozen=True)
+class SourceSet:
+    """The corpus of record of an index: what it indexes, kept in its manifest.
+
+    `paths`: folders and files (absolute) whose documents are indexed; `excluded`: files
+    inside those that the user removed; `uploads`: the folder where uploaded files are
+    stored (always part of the corpus).
+    """
+
+    paths: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    uploads: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form stored in the manifest."""
+        return {"paths": list(self.paths), "excluded": list(self.excluded), "uploads": self.uploads}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> "SourceSet":
+        """Read `to_dict`'s form; `ValueError` if it is not that."""
+        if not isinstance(data, dict) or not all(isinstance(p, str) for p in
+                                                 [*data.get("paths", []), *data.get("excluded", [])]):
+            raise ValueError(f"sources must be an object with lists of paths, not {data!r}")
+        uploads = data.get("uploads")
+        return cls(paths=tuple(data.get("paths", [])), excluded=tuple(data.get("excluded", [])),
+                   uploads=uploads if isinstance(uploads, str) else None)
+
+
+@dataclass(frozen=True)
 class Sentence:
     """A sentence of a document, with its span in `Document.text`."""
 
@@ -174,8 +202,10 @@ class IndexReport:
     skipped: tuple[SkippedFile, ...] = ()
     duplicates: tuple[str, ...] = ()  # files whose content is already indexed under another name
     rebuilt: bool = False  # every document was re-embedded (new index or changed settings)
+    sources_added: tuple[str, ...] = ()  # folders or files that joined the index's sources
+    sources_missing: tuple[str, ...] = ()  # sources not found now: their documents were kept
 
     @property
     def changed(self) -> bool:
         """True when the index content changed."""
-        return bool(self.added or self.updated or self.removed or self.rebuilt)
+        return bool(self.added or self.updated or self.removed or self.rebuilt or self.sources_added)

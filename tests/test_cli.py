@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.storage import live_folder
+
 from .conftest import CSIS, REPO, SEEDS
 
 RAG_BIN = Path(sys.executable).parent / "rag"
@@ -68,10 +70,10 @@ def test_empty_question_exits_2_without_traceback(question: str, seed_index_dir:
 def test_corrupt_index_message(tmp_path: Path, seed_index_dir: Path) -> None:
     ix = tmp_path / "ix"
     shutil.copytree(seed_index_dir, ix)
-    (ix / "chunks.faiss").write_bytes(b"garbage")
+    (live_folder(ix) / "chunks.faiss").write_bytes(b"garbage")
     out = run("ask", "Who is Song Tao?", "--index-dir", str(ix))
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "damaged" in out.stderr and "rag index" in out.stderr
+    assert "index is corrupt" in out.stderr and "rag index --rebuild" in out.stderr
 
 
 def test_missing_index_is_built_on_first_use_then_indexed_incrementally(tmp_path: Path) -> None:
@@ -79,7 +81,7 @@ def test_missing_index_is_built_on_first_use_then_indexed_incrementally(tmp_path
     shutil.copytree(SEEDS, work / "seeds")
     out = run("ask", "--json", "Who is Song Tao?", cwd=work)
     assert out.returncode == 0, out.stderr
-    assert "building" in out.stderr and (work / "index" / "manifest.json").exists()
+    assert "building" in out.stderr and (work / "index" / "CURRENT").exists()
     assert json.loads(out.stdout)["citations"]
     (work / "seeds" / "junk.txt").write_bytes(b"\x00\xff binary")
     again = run("index", "--json", cwd=work)
@@ -90,4 +92,4 @@ def test_missing_index_is_built_on_first_use_then_indexed_incrementally(tmp_path
 
 def test_index_of_nothing_is_a_clear_error(tmp_path: Path) -> None:
     out = run("index", str(tmp_path / "missing"), "--index-dir", str(tmp_path / "ix"))
-    assert out.returncode == 1 and "nothing to index" in out.stderr and "Traceback" not in out.stderr
+    assert out.returncode == 1 and "missing not found" in out.stderr and "Traceback" not in out.stderr

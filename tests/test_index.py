@@ -11,6 +11,7 @@ import pytest
 from rag import (RAG, Config, IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError,
                  NoDocumentsError)
 from rag.index import load_index
+from rag.storage import live_folder
 from rag.indexing import update_index
 from rag.ingest import parse_document
 
@@ -56,7 +57,7 @@ def test_round_trip_keeps_everything(seed_index_dir: Path, seed_bot: RAG) -> Non
     for c in data.chunks:
         doc = next(d for d in data.documents if d.id == c.doc_id)
         assert doc.text[c.start:c.end] == c.text
-    manifest = json.loads((seed_index_dir / "manifest.json").read_text())
+    manifest = json.loads((live_folder(seed_index_dir) / "manifest.json").read_text())
     assert manifest["model"] == "all-MiniLM-L6-v2" and manifest["dimension"] == 384
     assert manifest["settings"]["chunk_tokens"] == Config().chunk_tokens
     assert {m["content_hash"] for m in manifest["documents"].values()} == {d.id for d in data.documents}
@@ -111,19 +112,19 @@ def test_changed_chunking_rebuilds_everything(tmp_path: Path) -> None:
 
 
 def _damage_truncate_faiss(ix: Path) -> None:
-    (ix / "chunks.faiss").write_bytes((ix / "chunks.faiss").read_bytes()[:100])
+    (live_folder(ix) / "chunks.faiss").write_bytes((live_folder(ix) / "chunks.faiss").read_bytes()[:100])
 
 
 def _damage_manifest(ix: Path) -> None:
-    (ix / "manifest.json").write_text("{not json", encoding="utf-8")
+    (live_folder(ix) / "manifest.json").write_text("{not json", encoding="utf-8")
 
 
 def _damage_drop_file(ix: Path) -> None:
-    (ix / "sentences.npy").unlink()
+    (live_folder(ix) / "sentences.npy").unlink()
 
 
 def _damage_chunks(ix: Path) -> None:
-    (ix / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
+    (live_folder(ix) / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
 
 
 @pytest.mark.parametrize("damage", [_damage_truncate_faiss, _damage_manifest, _damage_drop_file, _damage_chunks])
@@ -131,7 +132,7 @@ def test_damaged_index_says_how_to_rebuild_and_build_repairs_it(tmp_path: Path, 
     ix = tmp_path / "ix"
     shutil.copytree(seed_index_dir, ix)
     damage(ix)
-    with pytest.raises(IndexCorruptError, match="rag index"):
+    with pytest.raises(IndexCorruptError, match="index is corrupt.*rag index --rebuild"):
         RAG.load(ix)
     repaired = RAG.build([SEEDS], index_dir=ix)
     assert len(RAG.load(ix).documents()) == 2 and repaired.last_report.added
@@ -162,9 +163,9 @@ def test_open_builds_when_missing_and_updates_when_stale(tmp_path: Path) -> None
 def test_index_of_another_format_version_is_refused_by_load_and_rebuilt_by_open(tmp_path: Path) -> None:
     folder = _corpus(tmp_path, "one.txt")
     RAG.open(tmp_path / "ix", sources=[folder])
-    manifest_path = tmp_path / "ix" / "manifest.json"
+    manifest_path = live_folder(tmp_path / "ix") / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    manifest["format_version"] -= 1
+    manifest["format_version"] = 1
     manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
     with pytest.raises(IndexOutdatedError, match="another version"):
         RAG.load(tmp_path / "ix")

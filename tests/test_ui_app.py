@@ -41,7 +41,7 @@ the new lamp. The mayor, Ilse Brandvik, switched it on in front of a crowd of 2,
 def client(seed_bot, tmp_path_factory):
     """The real app on a free loopback port, and a gradio_client connected to it."""
     work = tmp_path_factory.mktemp("app")
-    app = build_app(seed_bot, upload_dir=work / "uploads", feedback_log=work / "feedback.jsonl")
+    app = build_app(seed_bot, feedback_log=work / "feedback.jsonl")
     with running(app) as url:
         yield Client(url, verbose=False, analytics_enabled=False, download_files=False)
 
@@ -119,30 +119,33 @@ def test_an_uploaded_file_becomes_answerable(seed_index_dir, tmp_path):
     incoming = tmp_path / "browser"
     incoming.mkdir()
     (incoming / "Velmora lighthouse (draft).txt").write_text(LIGHTHOUSE, encoding="utf-8")
-    app = build_app(bot, upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+    app = build_app(bot, feedback_log=tmp_path / "f.jsonl")
     with running(app) as url:
         client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
         assert ask(client, "When was the Velmora lighthouse relit?")["abstained"]
-        summary = add_uploads(list(incoming.iterdir()), tmp_path / "uploads", 10_000,
-                              BotService(bot).add)
+        summary = add_uploads(list(incoming.iterdir()), 10_000, BotService(bot).upload)
         assert "Velmora_lighthouse_draft.txt** added to the index" in html.unescape(summary)
         result = ask(client, "When was the Velmora lighthouse relit?")
     assert "14 March 2024" in result["answer"]
     assert result["citations"][0]["source"] == "Velmora_lighthouse_draft.txt"
-    again = add_uploads(list(incoming.iterdir()), tmp_path / "uploads", 10_000, bot.add)
-    assert "already added" in again  # the same content is recognised, not indexed twice
+    stored = index_dir / "corpus" / "Velmora_lighthouse_draft.txt"
+    assert stored.read_text(encoding="utf-8") == LIGHTHOUSE  # kept inside the index folder
+    again = add_uploads(list(incoming.iterdir()), 10_000, bot.upload)
+    assert "same content as a document already indexed" in again  # recognised, not indexed twice
     assert [d.name for d in bot.documents()].count("Velmora_lighthouse_draft.txt") == 1
+    assert sorted(p.name for p in (index_dir / "corpus").iterdir()) == ["Velmora_lighthouse_draft.txt"]
 
 
 def test_an_upload_repeating_a_seed_article_is_recognised(seed_index_dir, tmp_path):
-    bot = RAG.load(shutil.copytree(seed_index_dir, tmp_path / "index"))
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    bot = RAG.load(index_dir)
     copy = tmp_path / "incoming" / "same as seed.txt"
     copy.parent.mkdir()
     shutil.copy(SEEDS / "000_f128671dea74a6be.txt", copy)
-    summary = html.unescape(add_uploads([copy], tmp_path / "uploads", 100_000, bot.add))
+    summary = html.unescape(add_uploads([copy], 100_000, bot.upload))
     assert summary == ("- **same_as_seed.txt** has the same content as a document already "
                        "indexed; not added again.")
-    assert list((tmp_path / "uploads").iterdir()) == []  # nothing left to re-index at start
+    assert list((index_dir / "corpus").iterdir()) == []  # nothing left to re-index at start
     assert len(bot.documents()) == 2
 
 
@@ -153,7 +156,7 @@ def test_port_in_use_is_refused_before_any_work(tmp_path):
         port = busy.getsockname()[1]
         with pytest.raises(PortInUseError) as caught:
             serve(host="127.0.0.1", port=port, index_dir=tmp_path / "index", sources=[SEEDS],
-                  upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+                  feedback_log=tmp_path / "f.jsonl")
     assert f"port {port} on 127.0.0.1 is already in use" in str(caught.value)
     assert f"--port {port + 1}" in str(caught.value)
     assert not (tmp_path / "index").exists()  # refused before loading or building anything
@@ -170,11 +173,11 @@ def test_serve_builds_a_missing_index_and_says_so(tmp_path, monkeypatch, capsys)
 
     monkeypatch.setattr(ui.app, "launch_app", launch_in_background)
     serve(host="127.0.0.1", port=free_port(), index_dir=tmp_path / "index", sources=[SEEDS],
-          upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+          feedback_log=tmp_path / "f.jsonl")
     try:
-        out = capsys.readouterr().out
-        assert "Loading the index" in out and "building it from" in out
-        assert (tmp_path / "index").is_dir() and (tmp_path / "uploads").is_dir()
+        captured = capsys.readouterr()
+        assert "Loading the index" in captured.out and "building it from" in captured.err
+        assert (tmp_path / "index" / "CURRENT").is_file()
         client = Client(started["url"], verbose=False, analytics_enabled=False,
                         download_files=False)
         assert "May 22" in ask(client, ARRIVAL)["answer"]

@@ -88,7 +88,7 @@ def tab(browser):
 def served(seed_bot, tmp_path_factory):
     """The app over the seed index: (url, feedback log path)."""
     work = tmp_path_factory.mktemp("app")
-    app = build_app(seed_bot, upload_dir=work / "uploads", feedback_log=work / "feedback.jsonl")
+    app = build_app(seed_bot, feedback_log=work / "feedback.jsonl")
     with running(app) as url:
         yield url, work / "feedback.jsonl"
 
@@ -185,7 +185,7 @@ def test_uploaded_article_becomes_answerable(tab, seed_index_dir, tmp_path):
     article = tmp_path / "browser" / "Velmora lighthouse (draft).txt"
     article.parent.mkdir()
     article.write_text(LIGHTHOUSE, encoding="utf-8")
-    app = build_app(bot, upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+    app = build_app(bot, feedback_log=tmp_path / "f.jsonl")
     with running(app) as url:
         page = tab.page
         page.goto(url)
@@ -203,9 +203,16 @@ def test_uploaded_article_becomes_answerable(tab, seed_index_dir, tmp_path):
             "Velmora_lighthouse_draft.txt")
         page.get_by_role("tab", name="Documents").click()
         page.set_input_files("#rag-upload input[type=file]", str(article))
-        expect(status).to_contain_text("same content as Velmora_lighthouse_draft.txt",
+        expect(status).to_contain_text("same content as a document already indexed",
                                        timeout=30_000)
-    assert (tmp_path / "uploads" / "Velmora_lighthouse_draft.txt").read_text() == LIGHTHOUSE
+        page.locator("#rag-remove-choice input").click()
+        page.get_by_role("option", name="Velmora_lighthouse_draft.txt").click()
+        page.click("#rag-remove")
+        expect(status).to_contain_text("Velmora_lighthouse_draft.txt removed from the index",
+                                       timeout=30_000)
+        expect(page.locator("#rag-documents")).not_to_contain_text("Velmora lighthouse shines again")
+    assert "Velmora_lighthouse_draft.txt" not in [d.name for d in bot.documents()]
+    assert not (tmp_path / "index" / "corpus" / "Velmora_lighthouse_draft.txt").exists()
     assert tab.offsite == []
 
 
@@ -216,7 +223,7 @@ def test_markup_in_a_document_shows_as_text(tab, seed_index_dir, tmp_path):
     (tmp_path / "uploads").mkdir()
     (tmp_path / "uploads" / "tickets.txt").write_text(MARKUP, encoding="utf-8")
     bot.add([tmp_path / "uploads" / "tickets.txt"])
-    app = build_app(bot, upload_dir=tmp_path / "uploads", feedback_log=tmp_path / "f.jsonl")
+    app = build_app(bot, feedback_log=tmp_path / "f.jsonl")
     with running(app) as url:
         page = tab.page
         page.goto(url)

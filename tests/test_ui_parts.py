@@ -21,7 +21,7 @@ from ui.render import (ABSTAIN_BADGE, answer_chat, documents_html, escape_chat_t
                        highlight, sources_html)
 from ui.server import PortInUseError, check_port, free_port
 from ui.service import BotService
-from ui.uploads import add_uploads, check_upload, sanitize_filename, store_uploads
+from ui.uploads import MAX_UPLOAD_FILES, add_uploads, check_upload, read_uploads, sanitize_filename
 
 
 @dataclass(frozen=True)
@@ -174,19 +174,21 @@ def test_upload_size_limit_is_inclusive(size, ok):
             check_upload("a.txt", data, max_bytes=100)
 
 
-def test_store_uploads_refuses_binary_blank_and_duplicate(tmp_path):
+def test_read_uploads_refuses_binary_blank_and_over_the_count(tmp_path):
     incoming = tmp_path / "in"
     incoming.mkdir()
-    (incoming / "one.txt").write_text("Same text.", encoding="utf-8")
-    (incoming / "copy of one.txt").write_text("Same text.", encoding="utf-8")
+    (incoming / "one.txt").write_text("Some text.", encoding="utf-8")
     (incoming / "bin.txt").write_bytes(b"\xff\xfe\x00bad")
     (incoming / "blank.md").write_text("  \n", encoding="utf-8")
     files = sorted(incoming.iterdir(), key=lambda p: p.name != "one.txt")
-    stored, rejected = store_uploads(files, tmp_path / "up", max_bytes=1000)
-    assert [p.name for p in stored] == ["one.txt"]
+    accepted, rejected = read_uploads(files, max_bytes=1000)
+    assert accepted == [("one.txt", b"Some text.")]
     reasons = {r.name: r.reason for r in rejected}
-    assert reasons == {"copy of one.txt": "same content as one.txt, already added",
-                       "bin.txt": "not UTF-8 text", "blank.md": "the file is empty"}
+    assert reasons == {"bin.txt": "not UTF-8 text", "blank.md": "the file is empty"}
+    many = [incoming / "one.txt"] * (MAX_UPLOAD_FILES + 1)
+    accepted, rejected = read_uploads(many, max_bytes=1000)
+    assert len(accepted) == MAX_UPLOAD_FILES
+    assert rejected[0].reason == f"over the limit of {MAX_UPLOAD_FILES} files per upload"
 
 
 def test_add_uploads_reports_each_file(tmp_path):
@@ -202,9 +204,9 @@ def test_add_uploads_reports_each_file(tmp_path):
         duplicates: tuple = ()
         skipped: tuple = ()
 
-    summary = add_uploads([tmp_path / "new.txt", tmp_path / "x.pdf"], tmp_path / "up", 100,
-                          lambda paths: calls.append(paths) or Report())
-    assert calls == [[tmp_path / "up" / "new.txt"]]
+    summary = add_uploads([tmp_path / "new.txt", tmp_path / "x.pdf"], 100,
+                          lambda files: calls.append(files) or Report())
+    assert calls == [[("new.txt", b"News.")]]
     assert summary == ("- **new.txt** added to the index.\n"
                        "- **x.pdf** was not added: only .txt and .md files can be added, not .pdf.")
 

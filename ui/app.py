@@ -18,7 +18,7 @@ from rag.config import RETRIEVAL_MODES
 from ui.chat import make_ask_api, make_like, make_respond
 from ui.examples import example_questions
 from ui.feedback import FeedbackLog
-from ui.render import documents_html, header_html, placeholder_html
+from ui.render import documents_html, escape_chat_text, header_html, placeholder_html
 from ui.server import DEFAULT_MAX_UPLOAD_BYTES, PortInUseError, check_port, launch_app
 from ui.service import BotService
 from ui.uploads import ALLOWED_SUFFIXES, add_uploads
@@ -29,16 +29,14 @@ STREAM_DELAY = 0.02  # seconds between streamed updates of an answer
 PRIVATE = {"api_visibility": "private"}  # UI events; programs use the /ask endpoint
 
 
-def build_app(bot: Any, *, upload_dir: Path, feedback_log: Path,
-              max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+def build_app(bot: Any, *, feedback_log: Path, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
               stream_delay: float = STREAM_DELAY) -> gr.Blocks:
-    """The Gradio app over `bot` (a `rag.RAG`); uploads go to `upload_dir`, votes to
-    `feedback_log`. Launch it with `ui.server.launch_app` (theme, limits, queue)."""
+    """The Gradio app over `bot` (a `rag.RAG`); uploads are stored by the library in the
+    index's upload folder, votes go to `feedback_log`. Launch it with
+    `ui.server.launch_app` (theme, limits, queue)."""
     if max_upload_bytes < 1:
         raise ValueError(f"max_upload_bytes must be at least 1, got {max_upload_bytes}")
     service = BotService(bot)
-    upload_dir = Path(upload_dir)
-    upload_dir.mkdir(parents=True, exist_ok=True)
     documents = service.documents()
     with gr.Blocks(title="News Q&A", analytics_enabled=False, fill_width=True,
                    delete_cache=(3600, 3600)) as app:
@@ -50,9 +48,9 @@ def build_app(bot: Any, *, upload_dir: Path, feedback_log: Path,
         _wire_chat(chat, side, turns, make_respond(service, stream_delay),
                    FeedbackLog(Path(feedback_log)))
 
-        on_upload = _upload_handler(service, upload_dir, max_upload_bytes)
-        side.files.upload(on_upload, side.files, [side.status, side.documents, header,
-                                                  chat.chatbot, side.files], **PRIVATE)
+        refreshed = [side.status, side.documents, header, chat.chatbot, side.files, side.remove_choice]
+        side.files.upload(_upload_handler(service, max_upload_bytes), side.files, refreshed, **PRIVATE)
+        side.remove.click(_remove_handler(service), side.remove_choice, refreshed, **PRIVATE)
         gr.api(make_ask_api(service), api_name="ask")
     return app
 
@@ -74,6 +72,8 @@ class _SideParts:
     documents: gr.HTML
     files: gr.File
     status: gr.Markdown
+    remove_choice: gr.Dropdown
+    remove: gr.Button
 
 
 def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
@@ -112,7 +112,12 @@ def _side_column(documents: Sequence[Any], max_upload_bytes: int) -> _SideParts:
                                 file_count="multiple", file_types=list(ALLOWED_SUFFIXES),
                                 elem_id="rag-upload")
                 status = gr.Markdown(elem_id="rag-upload-status")
-    return _SideParts(sources, docs, files, status)
+                with gr.Row(equal_height=True):
+                    choice = gr.Dropdown(_names(documents), multiselect=True, scale=4,
+                                         label="Remove documents", elem_id="rag-remove-choice")
+                    remove = gr.Button("Remove", variant="stop", scale=1, min_width=80,
+                                       elem_id="rag-remove")
+    return _SideParts(sources, docs, files, status, choice, remove)
 
 
 def _wire_chat(chat: _ChatParts, side: _SideParts, turns: gr.State,
@@ -130,27 +135,23 @@ def _wire_chat(chat: _ChatParts, side: _SideParts, turns: gr.State,
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 7860, index_dir: Path,
-          sources: Sequence[Path], upload_dir: Path, feedback_log: Path,
+          sources: Sequence[Path] = (), upload_dir: Path | None = None, feedback_log: Path,
           max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
     """Load (or first build) the index, then run the web app until interrupted.
 
-    `upload_dir` is indexed with `sources`, so uploads stay after a restart.
+    `sources` are added to the index's own; uploads are stored in `upload_dir` (default:
+    `corpus/` inside the index folder), a source of the index, so they stay after a restart.
     `PortInUseError` (before any slow work) if `host:port` is taken.
     """
     from rag import RAG
+    from rag.progress import TerminalProgress
 
     check_port(host, port)
-    upload_dir = Path(upload_dir)
-    upload_dir.mkdir(parents=True, exist_ok=True)
-    folders = [Path(s) for s in sources]
-    if upload_dir.resolve() not in {f.resolve() for f in folders}:
-        folders.append(upload_dir)
-    _say(f"Loading the index in {index_dir}/ (building it first from "
-         f"{', '.join(str(f) for f in folders)} if it is missing or out of date)...")
-    bot = RAG.open(index_dir=str(index_dir), sources=[str(f) for f in folders], progress=_say)
+    _say(f"Loading the index in {index_dir}/ (building it first if it is missing or out of date)...")
+    bot = RAG.open(index_dir=str(index_dir), sources=[str(s) for s in sources], uploads=upload_dir,
+                   progress=TerminalProgress("[rag serve] "))
     _say(f"Index ready. Starting the web chat on http://{host}:{port}/ (Ctrl+C stops it).")
-    app = build_app(bot, upload_dir=upload_dir, feedback_log=Path(feedback_log),
-                    max_upload_bytes=max_upload_bytes)
+    app = build_app(bot, feedback_log=Path(feedback_log), max_upload_bytes=max_upload_bytes)
     launch_app(app, host=host, port=port, block=True, max_upload_bytes=max_upload_bytes)
 
 
@@ -158,23 +159,49 @@ _WELCOME = ("**Ask about the news articles in the index.** Answers quote the art
             "with numbered citations; the passages appear in the Sources panel.")
 
 
-def _upload_handler(service: BotService, upload_dir: Path,
-                    max_upload_bytes: int) -> Callable[[list[str] | None], tuple]:
+def _upload_handler(service: BotService, max_upload_bytes: int) -> Callable[[list[str] | None], tuple]:
     """Store and index uploaded files; refresh the summary, documents, header and examples."""
 
     def on_upload(paths: list[str] | None) -> tuple:
         if not paths:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 6
         try:
-            summary = add_uploads([Path(p) for p in paths], upload_dir, max_upload_bytes,
-                                  service.add)
+            summary = add_uploads([Path(p) for p in paths], max_upload_bytes, service.upload)
         except (RagError, OSError) as error:
             raise gr.Error(f"Could not add the files: {error}") from error
-        docs = service.documents()
-        return (summary, documents_html(docs), header_html(docs),
-                gr.update(examples=_examples(docs)), None)
+        return (summary, *_refreshed(service), None, _choices(service))
 
     return on_upload
+
+
+def _remove_handler(service: BotService) -> Callable[[list[str] | None], tuple]:
+    """Take the chosen documents out of the index; refresh the page's lists."""
+
+    def on_remove(names: list[str] | None) -> tuple:
+        if not names:
+            raise gr.Error("Choose the documents to remove first.")
+        try:
+            report = service.remove(names)
+        except (RagError, ValueError, OSError) as error:
+            raise gr.Error(f"Could not remove: {error}") from error
+        summary = "\n".join(f"- **{escape_chat_text(n)}** removed from the index." for n in report.removed)
+        return (summary, *_refreshed(service), gr.skip(), _choices(service))
+
+    return on_remove
+
+
+def _refreshed(service: BotService) -> tuple:
+    docs = service.documents()
+    return documents_html(docs), header_html(docs), gr.update(examples=_examples(docs))
+
+
+def _choices(service: BotService) -> Any:
+    return gr.update(choices=_names(service.documents()), value=[])
+
+
+def _names(documents: Sequence[Any]) -> list[tuple[str, str]]:
+    """(file name, path) of each document: the name is shown, the path names it exactly."""
+    return sorted((d.name, d.source) for d in documents)
 
 
 def _examples(documents: Sequence[Any]) -> list[dict[str, str]]:

@@ -57,8 +57,7 @@ def take(target: Path, question: str = DEFAULT_QUESTION, seeds: Path = Path("see
 
     with tempfile.TemporaryDirectory(prefix="rag-screenshot-") as work:
         bot = RAG.build([seeds], index_dir=Path(work) / "index")
-        app = build_app(bot, upload_dir=Path(work) / "uploads",
-                        feedback_log=Path(work) / "feedback.jsonl")
+        app = build_app(bot, feedback_log=Path(work) / "feedback.jsonl")
         with running(app) as url, sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             page = browser.new_page(viewport=VIEWPORT)

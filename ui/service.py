@@ -12,6 +12,11 @@ from typing import Any, Sequence
 QUERY_SETTINGS = ("top_k", "retrieval", "fuzzy_names", "abstain_threshold")
 
 
+def _quiet_wait(message: str) -> None:
+    """Progress of a write from the page: logged on the server's console."""
+    print(f"[rag serve] {message}", flush=True)
+
+
 class BotService:
     """Forwards to a `rag.RAG` (or any object with `ask`, `add`, `documents`, `config`)."""
 
@@ -39,6 +44,14 @@ class BotService:
     def add(self, paths: Sequence[Path]) -> Any:
         """`RAG.add`: index these files incrementally."""
         return self._bot.add(list(paths))
+
+    def upload(self, files: Sequence[tuple[str, bytes]]) -> Any:
+        """`RAG.upload`: store these (name, bytes) files in the upload folder and index them."""
+        return self._bot.upload(list(files), progress=_quiet_wait)
+
+    def remove(self, names: Sequence[str]) -> Any:
+        """`RAG.remove`: take these documents out of the index."""
+        return self._bot.remove(list(names), progress=_quiet_wait)
 
     def documents(self) -> list[Any]:
         """`RAG.documents`: what is indexed."""

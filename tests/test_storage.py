@@ -1,0 +1,229 @@
+"""Crash safety and integrity of the index on disk, proved by killing writers and damaging files.
+
+A writer is a real `rag` process (real model, real FAISS) killed with SIGKILL at chosen
+moments: at start-up, mid-embedding, with files written but not synced, between the rename of
+the new generation and the switch of CURRENT, and after the switch. After each kill the index
+must load and answer; before the switch it is the previous index, after it the new one; and
+the next write cleans up. Every file of an index is then truncated or altered in turn: loading
+says "index is corrupt ... rag index --rebuild", never crashes or uses bad data, and a rebuild
+recovers the same documents.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from rag import RAG, IndexCorruptError, IndexLockedError
+from rag.storage import live_folder, writer_lock
+
+from .conftest import CSIS, REPO, SEEDS
+
+ARRIVAL = "When did Choe Ryong-hae arrive in Beijing?"
+LIGHTHOUSE = ("Velmora lighthouse shines again\n\nThe Velmora lighthouse in Quistenport was relit on "
+              "14 March 2024, after 61 years of darkness. Volunteers raised 80,000 euros for the lamp.\n")
+
+# Runs `RAG.build` in a child process that kills itself with SIGKILL at one moment.
+DRIVER = r"""
+import os, signal, sys
+import rag, rag.embedding, rag.indexing, rag.storage
+point, index_dir, *paths = sys.argv[1:]
+def die(*_args, **_kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+if point == "start":
+    die()
+if point == "embedding":  # after the first slice of texts has been embedded
+    rag.indexing.EMBED_SLICE = 1
+    encode, calls = rag.embedding.Embedder.encode, []
+    def encode_then_die(self, texts):
+        calls.append(len(texts))
+        if len(calls) > 1:
+            die()
+        return encode(self, texts)
+    rag.embedding.Embedder.encode = encode_then_die
+if point == "writing":  # every file written, nothing synced or renamed yet
+    rag.storage._fsync_tree = die
+if point == "between-renames":  # the generation folder renamed, CURRENT not yet switched
+    replace, renames = os.replace, []
+    def replace_then_die(src, dst):
+        renames.append(dst)
+        if len(renames) > 1:
+            die()
+        return replace(src, dst)
+    rag.storage.os.replace = replace_then_die
+if point == "after-switch":  # CURRENT switched, old generations not yet cleaned up
+    rag.storage._clean = die
+rag.RAG.build(paths, index_dir=index_dir)
+"""
+
+BEFORE_SWITCH = ["start", "embedding", "writing", "between-renames"]
+
+
+def _child_env() -> dict[str, str]:
+    return {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+
+
+@pytest.fixture
+def index_and_new_folder(seed_index_dir: Path, tmp_path: Path) -> tuple[Path, Path]:
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    new = tmp_path / "new"
+    new.mkdir()
+    (new / "lighthouse.txt").write_text(LIGHTHOUSE, encoding="utf-8")
+    return index_dir, new
+
+
+@pytest.mark.parametrize("point", [*BEFORE_SWITCH, "after-switch"])
+def test_a_writer_killed_at_any_moment_leaves_a_loadable_correct_index(point, index_and_new_folder):
+    index_dir, new = index_and_new_folder
+    child = subprocess.run([sys.executable, "-c", DRIVER, point, str(index_dir), str(new)],
+                           env=_child_env(), capture_output=True, text=True, timeout=300)
+    assert child.returncode == -signal.SIGKILL, child.stderr
+    bot = RAG.load(index_dir)
+    names = sorted(d.name for d in bot.documents())
+    if point in BEFORE_SWITCH:
+        assert names == sorted([CSIS, "004_05cac4f71c22c40d.txt"])  # the previous index
+    else:
+        assert "lighthouse.txt" in names  # the new one, complete
+    assert "May 22" in bot.ask(ARRIVAL).text
+    again = RAG.build([new], index_dir=index_dir)  # the next write completes the job and cleans up
+    assert "lighthouse.txt" in [d.name for d in again.documents()]
+    assert "14 March 2024" in again.ask("When was the Velmora lighthouse relit?").text
+    left = sorted(p.name for p in index_dir.iterdir() if p.name.startswith(("gen-", ".gen-")))
+    assert len(left) <= 2 and not any(n.endswith(".partial") for n in left)
+
+
+def test_rag_index_killed_at_random_moments_never_loses_the_index(index_and_new_folder):
+    index_dir, new = index_and_new_folder
+    for i in range(12):
+        (new / f"report{i}.txt").write_text(f"Harbour report {i}\n\n" + " ".join(
+            f"Ship number {j} of convoy {i} docked at pier {j % 7} on a calm morning." for j in range(40)),
+            encoding="utf-8")
+    rng = random.Random(13)
+    for _ in range(3):
+        child = subprocess.Popen([str(Path(sys.executable).parent / "rag"), "index", str(new),
+                                  "--index-dir", str(index_dir)], env=_child_env(),
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.5, 8.0))
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=60)
+        assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
+
+
+def _flip(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    at = len(data) // 2
+    for i in range(at, min(at + 16, len(data))):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: max(0, path.stat().st_size // 2)])
+
+
+def _index_files(folder: Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_every_index_file_is_covered_by_a_checksum(seed_index_dir: Path):
+    live = live_folder(seed_index_dir)
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    assert sorted(manifest["files"]) == [f for f in _index_files(live) if f != "manifest.json"]
+
+
+@pytest.mark.parametrize("damage", [_flip, _truncate])
+def test_a_damaged_file_is_reported_and_rebuild_recovers(damage, seed_index_dir: Path, tmp_path: Path):
+    template = live_folder(seed_index_dir)
+    for name in _index_files(template):
+        index_dir = shutil.copytree(seed_index_dir, tmp_path / f"{damage.__name__}-{name.replace('/', '_')}")
+        damage(live_folder(index_dir) / name)
+        with pytest.raises(IndexCorruptError, match=r"index is corrupt.*rag index --rebuild"):
+            RAG.load(index_dir)
+        repaired = RAG.build(index_dir=index_dir, rebuild=True)
+        assert sorted(d.name for d in repaired.documents()) == sorted([CSIS, "004_05cac4f71c22c40d.txt"])
+        assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
+        shutil.rmtree(index_dir)
+
+
+def test_rebuild_from_the_cli_after_corruption(seed_index_dir: Path, tmp_path: Path):
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    _flip(live_folder(index_dir) / "sentences.npy")
+    rag_bin = str(Path(sys.executable).parent / "rag")
+    asked = subprocess.run([rag_bin, "ask", ARRIVAL, "--index-dir", str(index_dir)], env=_child_env(),
+                           capture_output=True, text=True, timeout=300)
+    assert asked.returncode == 1 and "Traceback" not in asked.stderr
+    assert "index is corrupt (sentences.npy does not match its checksum)" in asked.stderr
+    assert "rag index --rebuild" in asked.stderr
+    rebuilt = subprocess.run([rag_bin, "index", "--rebuild", "--index-dir", str(index_dir)],
+                             env=_child_env(), capture_output=True, text=True, timeout=300)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
+
+
+def test_a_second_writer_waits_then_refuses_with_a_clear_message(seed_index_dir: Path, tmp_path: Path):
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with writer_lock(index_dir):
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(10)
+    told: list[str] = []
+    try:
+        with pytest.raises(IndexLockedError, match="another process .*updating the index"):
+            with writer_lock(index_dir, timeout=0.3, on_wait=told.append):
+                pass
+        assert told and "waiting" in told[0]
+    finally:
+        release.set()
+        holder.join()
+    with writer_lock(index_dir, timeout=1):  # free again once the first writer is done
+        pass
+
+
+def test_two_writers_at_once_never_interleave(seed_index_dir: Path, tmp_path: Path):
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    folders = []
+    for name in ("a", "b"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / f"{name}.txt").write_text(f"Report {name}\n\nThe {name} pier reopened on Monday after "
+                                            f"repairs by crew {name}.", encoding="utf-8")
+        folders.append(folder)
+    rag_bin = str(Path(sys.executable).parent / "rag")
+    children = [subprocess.Popen([rag_bin, "index", str(f), "--index-dir", str(index_dir)], env=_child_env(),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for f in folders]
+    outputs = [c.communicate(timeout=300) for c in children]
+    assert [c.returncode for c in children] == [0, 0], outputs
+    names = {d.name for d in RAG.load(index_dir).documents()}
+    assert {"a.txt", "b.txt"} <= names  # the second writer read the first one's index, lost nothing
+
+
+def test_an_index_of_the_earlier_layout_is_read_and_moved_without_re_embedding(seed_index_dir: Path,
+                                                                                 tmp_path: Path):
+    index_dir = tmp_path / "old"
+    shutil.copytree(live_folder(seed_index_dir), index_dir)  # files directly in the folder
+    manifest_path = index_dir / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    for key in ("files", "checksum", "sources"):
+        manifest.pop(key)
+    manifest["format_version"] = 2
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
+    bot = RAG.open(index_dir, sources=[SEEDS])
+    assert not bot.last_report.added and not bot.last_report.rebuilt  # nothing re-embedded
+    assert (index_dir / "CURRENT").is_file() and not (index_dir / "chunks.faiss").exists()
+    assert bot.sources.paths == (str(SEEDS),)
