@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -108,14 +109,14 @@ def evaluate(bot: Any, questions: Sequence[Question], specs: Sequence[str], *,
 
 
 def run_cli(*, set_path: Path | None, out_dir: Path, compare: Sequence[str], as_json: bool,
-            index_dir: Path, sources: Sequence[Path]) -> int:
+            index_dir: Path | None, sources: Sequence[Path], cache_root: Path | None = None) -> int:
     """`rag eval`: run the set, write results.json/.md/.png into `out_dir`, print the table.
 
     Returns the exit code: 0 when the run completed, 2 for a bad set or spec, 1 when the
     library fails (no index, model missing). The gate (thresholds) applies to the default set
     with default settings and is reported, not enforced: `make test` enforces it.
     """
-    from rag import RAG, RagError
+    from rag import RagError
 
     try:
         path = Path(set_path) if set_path is not None else DEFAULT_SET
@@ -125,7 +126,7 @@ def run_cli(*, set_path: Path | None, out_dir: Path, compare: Sequence[str], as_
         default_set = path.resolve() == DEFAULT_SET.resolve()
         thresholds = load_thresholds() if default_set else None
         say = None if as_json else (lambda message: print(message, file=sys.stderr))
-        bot = RAG.open(index_dir=index_dir, sources=list(sources), progress=say)
+        bot = _bot(index_dir, sources, cache_root, say)
         runs = evaluate(bot, questions, compare, thresholds=thresholds,
                         progress=not as_json and sys.stderr.isatty())
         paths = write_outputs(Path(out_dir), path, runs)
@@ -145,6 +146,22 @@ def run_cli(*, set_path: Path | None, out_dir: Path, compare: Sequence[str], as_
     print(f"{failed} failed question(s) listed in {paths['md']}; "
           f"results in {paths['json']} and {paths['png']}")
     return 0
+
+
+def _bot(index_dir: Path | None, sources: Sequence[Path], cache_root: Path | None, say: Any) -> Any:
+    """The bot to score: over `index_dir` (with `sources` added) when given; else over an index
+    of exactly `sources`, cached by their content, so a user's own index and uploads never
+    change the scores."""
+    from rag import RAG
+
+    from .cache import CACHE_ROOT, cached_index
+
+    if index_dir is not None:
+        return RAG.open(index_dir=index_dir, sources=list(sources), progress=say)
+    if len(sources) == 1 and Path(sources[0]).is_dir():
+        return cached_index("seeds", Path(sources[0]), cache_root=cache_root or CACHE_ROOT, progress=say).bot
+    tmp = Path(tempfile.mkdtemp(prefix="rag-eval-"))
+    return RAG.build(list(sources), index_dir=tmp / "index", progress=say)
 
 
 def _config_dict(bot: Any) -> dict[str, Any]:

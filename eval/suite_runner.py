@@ -31,9 +31,12 @@ ALL = "all"
 
 
 def run_suites(suite: str, *, data_dir: Path | None, cache_dir: Path, out_dir: Path,
-               compare: Sequence[str], as_json: bool, set_path: Path | None, index_dir: Path,
+               compare: Sequence[str], as_json: bool, set_path: Path | None, index_dir: Path | None,
                sources: Sequence[Path]) -> int:
-    """Run `suite` (or every suite, for "all"); the exit code is the worst of theirs."""
+    """Run `suite` (or every suite, for "all"); the exit code is the worst of theirs.
+
+    The seeds suite scores `index_dir` when given, else a separate index of `sources`.
+    """
     if suite not in (*SUITES, ALL):
         return print_error(f"unknown suite {suite!r}; expected one of {', '.join(SUITES)} or {ALL}",
                            as_json, code=2)
@@ -41,7 +44,8 @@ def run_suites(suite: str, *, data_dir: Path | None, cache_dir: Path, out_dir: P
     for name in SUITES if suite == ALL else (suite,):
         if name == SEEDS:
             codes.append(run_cli(set_path=set_path, out_dir=out_dir, compare=compare,
-                                 as_json=as_json, index_dir=index_dir, sources=sources))
+                                 as_json=as_json, index_dir=index_dir, sources=sources,
+                                 cache_root=cache_dir))
         else:
             codes.append(run_external(name, root=data_root(data_dir), cache_root=cache_dir,
                                       out_dir=Path(out_dir) / name, compare=compare,

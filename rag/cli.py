@@ -245,10 +245,12 @@ def docs_cmd(index_dir: Path, as_json: bool) -> None:
               help='Compare the settings SPECS side by side, e.g. --compare dense hybrid "hybrid,top_k=3".')
 @click.argument("specs", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (a line per suite).")
-@index_dir_option
+@click.option("--index-dir", type=click.Path(path_type=Path), default=None,
+              help="Index to score for the seeds suite (default: a separate index of the sources, "
+                   "cached in the cache folder, so your own index and uploads never change the scores).")
 @sources_option
 def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | None, cache_dir: Path | None,
-             compare_flag: bool, specs: tuple[str, ...], as_json: bool, index_dir: Path,
+             compare_flag: bool, specs: tuple[str, ...], as_json: bool, index_dir: Path | None,
              sources: tuple[Path, ...]) -> None:
     """Score answers, citations, retrieval and abstention on a question set or eval suite.
 

@@ -10,6 +10,7 @@ Files of one index generation (where generations live: `rag.storage`):
     chunks.faiss      exact inner-product FAISS index of the chunk vectors
     sentences.jsonl   sentence spans;  sentences.npy  their vectors
     lexical/          the BM25 index over the chunks
+    sources.json      a copy of the manifest's sources, read if the manifest is damaged
 Vectors are unit length, so inner product is cosine similarity and an exact `IndexFlatIP`
 gives exact cosine search. Every file is checked against its sha256 before it is parsed, so
 a truncated or altered file is reported as corruption, never used or crashed on.
@@ -29,7 +30,7 @@ import numpy as np
 from .config import Config
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError
 from .lexical import LexicalIndex
-from .storage import live_folder, write_generation
+from .storage import POINTER, generations, live_folder, write_generation
 from .types import Chunk, Document, Sentence, SourceSet
 
 FORMAT_VERSION = 3  # 3: generations, checksums, sources; 2: Snowball stems in the lexical index
@@ -82,7 +83,10 @@ def _write_files(data: IndexData, tmp: Path) -> None:
     faiss.write_index(data.faiss_index(), str(tmp / "chunks.faiss"))
     data.lexical.save(tmp / "lexical")
     data.config.save(tmp / "config.json")
-    manifest = {**_manifest(data, tmp.parent), "files": _checksums(tmp)}
+    manifest = _manifest(data, tmp.parent)
+    # A second copy of the corpus of record, so a damaged manifest does not lose the user's folders.
+    (tmp / "sources.json").write_text(json.dumps(manifest["sources"], indent=2) + "\n", encoding="utf-8")
+    manifest["files"] = _checksums(tmp)
     manifest["checksum"] = _manifest_checksum(manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
@@ -159,6 +163,9 @@ def _relative(path: str | None, folder: Path) -> str | None:
 def read_manifest(folder: Path) -> dict[str, Any]:
     """The manifest of the live index in `folder` (raises if missing or unreadable)."""
     live = live_folder(Path(folder))
+    if live is None and generations(Path(folder)):
+        raise IndexCorruptError(f"index is corrupt: {folder}/{POINTER} does not name a generation of "
+                                f"the index. {REBUILD_HINT}")
     if live is None:
         raise IndexNotFoundError(f"no index at {folder}. Build it with `rag index FOLDER`.")
     path = live / "manifest.json"

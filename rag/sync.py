@@ -97,11 +97,14 @@ def _previous(index_dir: Path, rebuild: bool, say: Progress) -> tuple[IndexData 
 def _readable_sources(index_dir: Path) -> SourceSet:
     """The sources of a damaged index: from its manifest, else from the generation before."""
     for folder in generations(index_dir):
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-            return stored_sources(manifest, index_dir)
-        except (OSError, UnicodeDecodeError, ValueError, AttributeError, IndexCorruptError):
-            continue
+        for name in ("manifest.json", "sources.json"):
+            try:
+                stored = json.loads((folder / name).read_text(encoding="utf-8"))
+                sources = stored_sources(stored if name == "manifest.json" else {"sources": stored}, index_dir)
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError, IndexCorruptError):
+                continue
+            if sources.paths or sources.uploads:
+                return sources
     return SourceSet()
 
 

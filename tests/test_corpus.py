@@ -181,3 +181,15 @@ def test_missing_given_source_is_a_clear_error(tmp_path: Path):
 @pytest.mark.parametrize("name, safe", [("a b.txt", "a_b.txt"), ("../../x.md", "x.md")])
 def test_safe_file_name(name: str, safe: str):
     assert safe_file_name(name) == safe
+
+
+def test_a_source_not_found_keeps_its_documents_and_says_so(work: Path):
+    (work / "more").mkdir()
+    (work / "more" / "tide.txt").write_text("Tide Report\n\nThe tide peaked at 4.2 metres.", encoding="utf-8")
+    RAG.build([work / "more"], index_dir=work / "index")
+    (work / "more").rename(work / "unplugged")  # a disk not mounted today
+    messages: list[str] = []
+    bot = RAG.build(index_dir=work / "index", progress=messages.append)
+    assert "tide.txt" in {d.name for d in bot.documents()}
+    assert any("not found; its documents stay indexed" in m for m in messages)
+    assert bot.last_report.sources_missing == (str(work / "more"),)

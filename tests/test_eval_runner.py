@@ -136,3 +136,12 @@ def test_run_cli_refuses_a_bad_spec_before_loading_anything(tmp_path: Path,
     assert code == 2
     assert "unknown preset 'bm25'" in capsys.readouterr().err
     assert not (tmp_path / "index").exists()
+
+
+def test_the_seeds_suite_scores_a_separate_index_of_exactly_its_sources(tmp_path: Path) -> None:
+    from eval.runner import _bot
+    from tests.conftest import SEEDS
+
+    bot = _bot(None, [SEEDS], tmp_path / "cache", None)
+    assert len(bot.documents()) == 2 and bot.index_dir.is_relative_to(tmp_path / "cache")
+    assert _bot(None, [SEEDS], tmp_path / "cache", None).index_dir == bot.index_dir  # cached

@@ -134,24 +134,58 @@ def _index_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
+INDEX_FILES = ["manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.faiss",
+               "sentences.jsonl", "sentences.npy", "lexical/words.json", "lexical/data.csc.index.npy",
+               "lexical/indices.csc.index.npy", "lexical/indptr.csc.index.npy",
+               "lexical/params.index.json", "lexical/vocab.index.json", "sources.json"]
+
+
 def test_every_index_file_is_covered_by_a_checksum(seed_index_dir: Path):
     live = live_folder(seed_index_dir)
     manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["files"]) == [f for f in _index_files(live) if f != "manifest.json"]
+    assert _index_files(live) == sorted(INDEX_FILES)
+    assert sorted(manifest["files"]) == sorted(f for f in INDEX_FILES if f != "manifest.json")
 
 
+@pytest.fixture(scope="module")
+def damaged_copies(seed_index_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("damaged")
+
+
+@pytest.mark.parametrize("name", INDEX_FILES)
 @pytest.mark.parametrize("damage", [_flip, _truncate])
-def test_a_damaged_file_is_reported_and_rebuild_recovers(damage, seed_index_dir: Path, tmp_path: Path):
-    template = live_folder(seed_index_dir)
-    for name in _index_files(template):
-        index_dir = shutil.copytree(seed_index_dir, tmp_path / f"{damage.__name__}-{name.replace('/', '_')}")
-        damage(live_folder(index_dir) / name)
-        with pytest.raises(IndexCorruptError, match=r"index is corrupt.*rag index --rebuild"):
-            RAG.load(index_dir)
-        repaired = RAG.build(index_dir=index_dir, rebuild=True)
-        assert sorted(d.name for d in repaired.documents()) == sorted([CSIS, "004_05cac4f71c22c40d.txt"])
-        assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
-        shutil.rmtree(index_dir)
+def test_a_damaged_file_is_reported_never_used(damage, name, seed_index_dir: Path, damaged_copies: Path):
+    index_dir = shutil.copytree(seed_index_dir, damaged_copies / f"{damage.__name__}-{name.replace('/', '_')}")
+    damage(live_folder(index_dir) / name)
+    with pytest.raises(IndexCorruptError, match=r"index is corrupt.*rag index --rebuild"):
+        RAG.load(index_dir)
+
+
+@pytest.mark.parametrize("damage, name", [(_flip, "chunks.faiss"), (_truncate, "sentences.npy"),
+                                          (_flip, "lexical/data.csc.index.npy"), (_truncate, "manifest.json"),
+                                          (_truncate, "documents.jsonl")])
+def test_rebuild_recovers_a_damaged_index(damage, name, seed_index_dir: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no seeds/ here: the sources must come from the index itself
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    damage(live_folder(index_dir) / name)
+    repaired = RAG.build(index_dir=index_dir, rebuild=True)
+    assert sorted(d.name for d in repaired.documents()) == sorted([CSIS, "004_05cac4f71c22c40d.txt"])
+    assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
+
+
+def test_an_unreadable_manifest_and_pointer_are_reported_and_rebuilt_from_the_previous_one(
+        seed_index_dir: Path, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    index_dir = shutil.copytree(seed_index_dir, tmp_path / "index")
+    RAG.build(index_dir=index_dir, rebuild=True)  # a second generation; the first is kept
+    _truncate(live_folder(index_dir) / "manifest.json")
+    messages: list[str] = []
+    repaired = RAG.build(index_dir=index_dir, progress=messages.append)
+    assert any("Rebuilding" in m for m in messages) and len(repaired.documents()) == 2
+    (index_dir / "CURRENT").write_text("garbage", encoding="utf-8")
+    with pytest.raises(IndexCorruptError, match="CURRENT does not name a generation"):
+        RAG.load(index_dir)
+    assert len(RAG.build(index_dir=index_dir, rebuild=True).documents()) == 2
 
 
 def test_rebuild_from_the_cli_after_corruption(seed_index_dir: Path, tmp_path: Path):
