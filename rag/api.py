@@ -11,8 +11,6 @@ Left out: user messages (the CLI and UI write those from the exceptions raised h
 from __future__ import annotations
 
 import os
-import threading
-import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -21,16 +19,14 @@ from .answer.trained import ReaderComposer
 from .compose import Composer
 from .config import Config
 from .embedding import Embedder
-from .corpus import UPLOADS_FOLDER, absolute, as_staged, commit_staged, is_excluded, stage_uploads, with_paths
-from .errors import IndexNotFoundError, IndexOutdatedError, RagError
+from .corpus import UPLOADS_FOLDER, absolute, commit_staged, stage_uploads
+from .errors import IndexNotFoundError, IndexOutdatedError
 from .index import IndexData, load_index, save_index
-from .indexing import update_index
-from .ingest import load_documents
 from .questions import contextualize, normalize_history
 from .retrieve import Retriever
-from .storage import live_token, remove_empty_index_folder, writer_lock
-from .sync import check_exist, delete_files, drop, is_stale, sync
-from .types import Answer, DocumentInfo, IndexReport, Passage, SkippedFile, SourceSet
+from .storage import ChangeWatcher, live_token, remove_empty_index_folder, writer_lock
+from .sync import add_paths, add_uploads, check_exist, delete_files, drop, is_stale, sync
+from .types import Answer, DocumentInfo, IndexReport, Passage, SourceSet
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 DEFAULT_INDEX_DIR = Path("index")
@@ -48,7 +44,11 @@ class _State:
 
 
 class RAG:
-    """A question-answering bot over one index. Thread-safe for concurrent `ask` calls."""
+    """A question-answering bot over one index. Thread-safe for concurrent `ask` calls.
+
+    Writes (`build`, `add`, `upload`, `remove`) hold the index folder's lock and start from
+    the index as it is on disk; `ask` picks up an index another process wrote (`refresh`).
+    """
 
     def __init__(self, data: IndexData, *, index_dir: PathLike, embedder: Embedder | None = None,
                  composer: Composer | None = None, report: IndexReport | None = None,
@@ -57,10 +57,8 @@ class RAG:
         self.embedder = embedder or Embedder(model=data.config.model)
         self._custom_composer = composer
         self._state = self._make_state(data)
-        self._token = token  # which generation of the index on disk `_state` holds
-        self._checked = time.monotonic()
-        self._reloading = threading.Lock()
-        self.reload_error: Exception | None = None  # why the last background reload failed
+        # picks up an index another process wrote, in the background, while questions go on
+        self._watcher = ChangeWatcher(self.index_dir, token, self.refresh, RELOAD_CHECK_SECONDS)
         self.last_report = report
 
     def _make_state(self, data: IndexData) -> _State:
@@ -137,14 +135,8 @@ class RAG:
         """Index more files or folders and add them to the sources; saved at once."""
         check_exist(paths)
         with writer_lock(self.index_dir, on_wait=progress):
-            data = self._fresh_locked()
-            sources, added = with_paths(data.sources, paths)
-            docs, skipped = load_documents([absolute(p) for p in paths])
-            docs = [d for d in docs if not is_excluded(absolute(d.source), sources)]
-            new, report = update_index(data, docs, config=self.config, embedder=self.embedder,
-                                       prune=False, skipped=skipped, progress=progress)
-            report = replace(report, sources_added=added)
-            self._save_locked(replace(new, sources=sources), report.changed)
+            new, report = add_paths(self._fresh_locked(), paths, self.embedder, progress)
+            self._save_locked(new, report.changed)
         self.last_report = report
         return report
 
@@ -156,20 +148,13 @@ class RAG:
         the process is killed, the upload folder and the index stay as they were.
         """
         with writer_lock(self.index_dir, on_wait=progress):
-            data = self._fresh_locked()
+            data = live = self._fresh_locked()
             folder = Path(data.sources.uploads or absolute(self.index_dir / UPLOADS_FOLDER))
-            folder.mkdir(parents=True, exist_ok=True)
-            pairs = stage_uploads(folder, files)
-            live = data
             try:
-                docs, skipped = load_documents([staged for staged, _ in pairs])
-                new, report = update_index(data, as_staged(docs, pairs), config=self.config,
-                                           embedder=self.embedder, prune=False, progress=progress,
-                                           skipped=[_renamed(s, pairs) for s in skipped])
-                new = replace(new, sources=replace(data.sources, uploads=str(folder)))
+                new, report = add_uploads(data, folder, stage_uploads(folder, files), self.embedder, progress)
                 self._save_locked(new, report.changed)
                 live = new
-            finally:
+            finally:  # moves in what the live index holds; deletes the rest
                 commit_staged(folder, [absolute(d.source) for d in live.documents])
         self.last_report = report
         return report
@@ -190,7 +175,7 @@ class RAG:
     def refresh(self) -> bool:
         """Load the index again if another process changed it since; True if it did."""
         token = live_token(self.index_dir)
-        if token == self._token:
+        if token == self._watcher.seen:
             return False
         self._set_data(_reloaded(self.index_dir, self._state.data.config), token)
         return True
@@ -209,35 +194,14 @@ class RAG:
         if data.config.model != self.embedder.model_name:
             self.embedder = Embedder(model=data.config.model)
         self._state = self._make_state(data)
-        self._token = token
-
-    def _maybe_reload(self) -> None:
-        """Pick up an index another process wrote: checked at most once a second, loaded in a
-        background thread while questions go on being answered from the current one."""
-        now = time.monotonic()
-        if now - self._checked < RELOAD_CHECK_SECONDS or self._reloading.locked():
-            return
-        self._checked = now
-        if live_token(self.index_dir) != self._token:
-            threading.Thread(target=self._reload_in_background, daemon=True).start()
-
-    def _reload_in_background(self) -> None:
-        if not self._reloading.acquire(blocking=False):
-            return
-        try:
-            self.refresh()
-            self.reload_error = None
-        except (RagError, OSError) as exc:  # keep answering from the index in memory
-            self.reload_error = exc
-            self._token = live_token(self.index_dir)
-        finally:
-            self._reloading.release()
+        self._watcher.seen = token
 
     def with_settings(self, **settings: Any) -> "RAG":
         """A bot over the same index with other query settings (e.g. `retrieval="dense"`)."""
         clone = object.__new__(RAG)
         clone.__dict__.update(self.__dict__)
         clone._state = self._make_state(_with_config(self._state.data, **settings))
+        clone._watcher = ChangeWatcher(self.index_dir, self._watcher.seen, clone.refresh, RELOAD_CHECK_SECONDS)
         return clone
 
     # ---- questions ----
@@ -251,7 +215,7 @@ class RAG:
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
             **settings: Any) -> Answer:
         """Answer the question from the documents, with `[n]` citations, or abstain."""
-        self._maybe_reload()
+        self._watcher.poll()
         state, config, text, notes = self._prepare(question, top_k, settings)
         query = state.retriever.prepare(contextualize(text, history), fuzzy=config.fuzzy_names)
         passages = state.retriever.search(query, k=config.top_k, config=config)
@@ -301,8 +265,3 @@ def _reloaded(index_dir: Path, current: Config) -> IndexData:
     """The index on disk, with the query settings in force kept."""
     data = load_index(index_dir)
     return replace(data, config=replace(current, **data.config.index_settings()))
-
-
-def _renamed(skipped: SkippedFile, pairs: Sequence[tuple[Path, Path]]) -> SkippedFile:
-    names = {absolute(staged): target.name for staged, target in pairs}
-    return replace(skipped, path=names.get(absolute(skipped.path), skipped.path))

@@ -19,7 +19,6 @@ Left out: approximate (IVF/HNSW) indexes, memory-mapping.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,6 +28,7 @@ import numpy as np
 
 from .config import Config
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError
+from .integrity import REBUILD_HINT, checksums, manifest_checksum, verify_files
 from .lexical import LexicalIndex
 from .storage import POINTER, generations, live_folder, write_generation
 from .types import Chunk, Document, Sentence, SourceSet
@@ -37,7 +37,6 @@ FORMAT_VERSION = 3  # 3: generations, checksums, sources; 2: Snowball stems in t
 LEGACY_VERSION = 2  # read in place without checksums; rewritten in the new layout on the next write
 _FILES = ("manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.faiss",
           "sentences.jsonl", "sentences.npy")
-REBUILD_HINT = "Run `rag index --rebuild` to rebuild it from its documents."
 
 
 @dataclass(frozen=True)
@@ -86,50 +85,9 @@ def _write_files(data: IndexData, tmp: Path) -> None:
     manifest = _manifest(data, tmp.parent)
     # A second copy of the corpus of record, so a damaged manifest does not lose the user's folders.
     (tmp / "sources.json").write_text(json.dumps(manifest["sources"], indent=2) + "\n", encoding="utf-8")
-    manifest["files"] = _checksums(tmp)
-    manifest["checksum"] = _manifest_checksum(manifest)
+    manifest["files"] = checksums(tmp)
+    manifest["checksum"] = manifest_checksum(manifest)
     (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-
-
-def _manifest_checksum(manifest: dict[str, Any]) -> str:
-    """sha256 of the manifest's content (without this key), so an altered manifest is caught."""
-    body = {k: v for k, v in manifest.items() if k != "checksum"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
-
-
-def _checksums(folder: Path) -> dict[str, dict[str, Any]]:
-    """sha256 and size of every file under `folder` but the manifest, by relative path."""
-    return {p.relative_to(folder).as_posix(): {"sha256": _sha256(p), "bytes": p.stat().st_size}
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "manifest.json"}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
-    """Raise `IndexCorruptError` naming each file that is missing, truncated or altered."""
-    if manifest.get("checksum") != _manifest_checksum(manifest):
-        raise IndexCorruptError(f"index is corrupt (manifest.json does not match its checksum) at {folder}. "
-                                f"{REBUILD_HINT}")
-    listed = manifest.get("files")
-    if not isinstance(listed, dict) or not listed:
-        raise IndexCorruptError(f"the index at {folder} lists no file checksums. {REBUILD_HINT}")
-    problems = []
-    for name, meta in listed.items():
-        path = folder / name
-        if not path.is_file():
-            problems.append(f"{name} is missing")
-        elif not isinstance(meta, dict) or path.stat().st_size != meta.get("bytes"):
-            problems.append(f"{name} has the wrong size")
-        elif _sha256(path) != meta.get("sha256"):
-            problems.append(f"{name} does not match its checksum")
-    if problems:
-        raise IndexCorruptError(f"index is corrupt ({'; '.join(problems)}) at {folder}. {REBUILD_HINT}")
 
 
 def _manifest(data: IndexData, folder: Path) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -196,3 +197,40 @@ def _read_owner(owner: Path) -> str:
     except OSError:
         return ""
     return f" (pid {pid})" if pid.isdigit() else ""
+
+
+class ChangeWatcher:
+    """Runs `on_change()` in a background thread when another process switched CURRENT.
+
+    `poll()` is cheap (a clock check; reading CURRENT at most every `interval` seconds), so
+    it can run on every question; one reload runs at a time, and questions go on being
+    answered meanwhile. `seen` is the token of the index the owner holds.
+    """
+
+    def __init__(self, folder: Path, seen: str | None, on_change: Callable[[], None],
+                 interval: float = 1.0) -> None:
+        self.folder, self.seen, self.on_change, self.interval = Path(folder), seen, on_change, interval
+        self._checked = time.monotonic()
+        self._busy = threading.Lock()
+        self.error: Exception | None = None  # why the last reload failed, if it did
+
+    def poll(self) -> None:
+        """Start a reload if the live index changed (checked at most every `interval` s)."""
+        now = time.monotonic()
+        if now - self._checked < self.interval or self._busy.locked():
+            return
+        self._checked = now
+        if live_token(self.folder) != self.seen:
+            threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        if not self._busy.acquire(blocking=False):
+            return
+        try:
+            self.on_change()
+            self.error = None
+        except Exception as exc:  # noqa: BLE001 - the owner keeps its index; the error is kept
+            self.error = exc
+            self.seen = live_token(self.folder)  # do not retry a broken index on every question
+        finally:
+            self._busy.release()

@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from .config import Config
-from .corpus import UPLOADS_FOLDER, absolute, collect, commit_staged, inside, with_paths
+from .corpus import UPLOADS_FOLDER, absolute, as_staged, collect, commit_staged, inside, is_excluded, with_paths
 from .embedding import Embedder
 from .errors import (IndexCorruptError, IndexMismatchError, IndexNotFoundError, NoDocumentsError,
                      SourceNotFoundError)
 from .index import IndexData, load_index, read_manifest, save_index, stored_sources
 from .indexing import drop_documents, update_index
+from .ingest import load_documents
 from .storage import generations, live_folder
 from .types import IndexReport, SourceSet
 
@@ -149,6 +150,28 @@ def is_stale(index_dir: Path, paths: Sequence[PathLike], config: Config | None,
     indexed = {(i, m.get("source")) for i, m in manifest.get("documents", {}).items()
                if not any(inside(absolute(str(m.get("source"))), p) for p in missing)}
     return indexed != {(d.id, absolute(d.source)) for d in docs}
+
+
+def add_paths(data: IndexData, paths: Sequence[PathLike], embedder: Embedder,
+              progress: Progress | None = None) -> tuple[IndexData, IndexReport]:
+    """The index with the documents at `paths` added, and the paths added to its sources."""
+    sources, added = with_paths(data.sources, paths)
+    docs, skipped = load_documents([absolute(p) for p in paths])
+    docs = [d for d in docs if not is_excluded(absolute(d.source), sources)]
+    new, report = update_index(data, docs, config=data.config, embedder=embedder, prune=False,
+                               skipped=skipped, progress=progress)
+    return replace(new, sources=sources), replace(report, sources_added=added)
+
+
+def add_uploads(data: IndexData, folder: Path, staged: Sequence[tuple[Path, Path]], embedder: Embedder,
+                progress: Progress | None = None) -> tuple[IndexData, IndexReport]:
+    """The index with the staged uploads added under their final names in `folder`."""
+    docs, skipped = load_documents([path for path, _ in staged])
+    names = {absolute(path): final.name for path, final in staged}
+    skipped = [replace(s, path=names.get(absolute(s.path), s.path)) for s in skipped]
+    new, report = update_index(data, as_staged(docs, staged), config=data.config, embedder=embedder,
+                               prune=False, skipped=skipped, progress=progress)
+    return replace(new, sources=replace(data.sources, uploads=absolute(folder))), report
 
 
 def drop(data: IndexData, items: Sequence[str], embedder: Embedder) -> tuple[IndexData, IndexReport, list[Path]]:
