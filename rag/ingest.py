@@ -23,6 +23,7 @@ from rag.types import Document, SkippedFile, content_hash
 SUPPORTED_SUFFIXES = (".txt", ".md")
 HEAD_LINES = 8  # title, date and byline sit in the first lines (a byline may also close it)
 MIN_DEDUP_CHARS = 25  # shorter lines ("Yes.", "* * *") may repeat legitimately
+MAX_FILE_BYTES = 100_000_000  # a bigger file is skipped with the limit named (memory stays bounded)
 MAX_BOILERPLATE_CHARS = 160  # longer lines are prose, whatever they start with
 
 # Whole-line patterns (case-insensitive, matched against the cleaned line) of web page text
@@ -235,6 +236,10 @@ def _walk(folder: Path) -> Iterator[Path | SkippedFile]:
 def _read_text(path: Path) -> tuple[str, str]:
     """Return (text, "") for a UTF-8 text file, else ("", why it cannot be read)."""
     try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:  # checked before reading it into memory
+            return "", (f"{_size(size)} is over the limit of {_size(MAX_FILE_BYTES)} "
+                        "for one document (split it into smaller files)")
         data = path.read_bytes()
     except OSError as error:
         return "", f"unreadable ({error.strerror or error})"
@@ -248,3 +253,8 @@ def _read_text(path: Path) -> tuple[str, str]:
     except UnicodeDecodeError as error:
         offset = skip + error.start
         return "", f"not UTF-8 text (byte 0x{data[offset]:02x} at offset {offset})"
+
+
+def _size(n: int) -> str:
+    """A byte count for people: 2.1 kB, 20.0 MB."""
+    return f"{n / 1e6:,.1f} MB" if n >= 1e6 else f"{n / 1e3:,.1f} kB" if n >= 1e3 else f"{n} bytes"

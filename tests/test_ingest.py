@@ -251,3 +251,15 @@ def test_load_documents_on_the_seeds() -> None:
     documents, skipped = load_documents([SEEDS])
     assert [(d.name[:3], d.date) for d in documents] == [("000", None), ("004", "2017-11-22")]
     assert skipped == []
+
+
+def test_a_file_over_the_size_limit_is_skipped_with_the_limit_named(tmp_path, monkeypatch):
+    import rag.ingest
+
+    monkeypatch.setattr(rag.ingest, "MAX_FILE_BYTES", 1_000)
+    (tmp_path / "big.txt").write_text("Big report\n\n" + "The tide rose again. " * 100, encoding="utf-8")
+    (tmp_path / "small.txt").write_text("Small report\n\nThe tide fell.", encoding="utf-8")
+    docs, skipped = rag.ingest.load_documents([tmp_path])
+    assert [d.name for d in docs] == ["small.txt"]
+    assert skipped[0].reason == ("2.1 kB is over the limit of 1.0 kB for one document "
+                                 "(split it into smaller files)")
