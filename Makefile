@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "Installing into $(VENV) (torch pinned to the CPU build by constraints.txt)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
+	@HF_HUB_OFFLINE=1 $(PY) -m rag.onnx_model  # the embedding model for onnxruntime: questions never load torch
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -6,10 +6,13 @@ sentence-transformers model name or local folder may be configured; with `HF_HUB
 a name only works if the model is already in the local Hugging Face cache.
 
 Vectors are L2-normalised, so an inner product between them is their cosine similarity.
+The model runs with onnxruntime where it can (`rag.onnx_model`: no torch on the query path),
+else with sentence-transformers; both give the same vectors.
 Left out: GPU selection, quantisation, remote embedding APIs.
 """
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -40,15 +43,48 @@ def resolve_model(name: str) -> str:
     return name
 
 
-class Embedder:
-    """Encodes texts with one sentence-transformers model; the model loads on first use."""
+BACKENDS = ("auto", "onnx", "torch")
 
-    def __init__(self, *, model: str = DEFAULT_MODEL, batch_size: int = 32) -> None:
+
+class Embedder:
+    """Encodes texts with one sentence-transformers model; the model loads on first use.
+
+    `backend="auto"` runs the model with onnxruntime (no torch; see `rag.onnx_model`) when
+    it can be exported and onnxruntime is installed, else with sentence-transformers
+    (torch); "onnx" or "torch" insist on one.
+    """
+
+    def __init__(self, *, model: str = DEFAULT_MODEL, batch_size: int = 32, backend: str | None = None) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        backend = backend or os.environ.get("RAG_EMBEDDING_BACKEND", "auto")
+        if backend not in BACKENDS:
+            raise ValueError(f"embedding backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.model_name = model
         self.batch_size = batch_size
+        self.requested_backend = backend
         self._model: Any = None
+        self._onnx: Any = None
+        self._decided: str | None = None
+
+    @property
+    def backend(self) -> str:
+        """The backend in use: "onnx" or "torch". For "auto", the first call decides: onnx if
+        the model can be exported and run (the graph is exported then if not cached), else torch."""
+        if self._decided is None:
+            self._decided = self.requested_backend
+            if self._decided == "auto":
+                folder = Path(resolve_model(self.model_name))
+                eligible = _onnxruntime_installed() and folder.is_dir() and _exportable(folder)
+                self._decided = "onnx" if eligible and self._onnx_loads() else "torch"
+        return self._decided
+
+    def _onnx_loads(self) -> bool:
+        try:
+            self.onnx
+        except ModelLoadError:  # e.g. no writable cache folder: the torch path still works
+            return False
+        return True
 
     @property
     def model(self) -> Any:
@@ -58,26 +94,80 @@ class Embedder:
         return self._model
 
     @property
+    def onnx(self) -> Any:
+        """The onnxruntime encoder (shared between Embedders of the same model)."""
+        if self._onnx is None:
+            self._onnx = _load_onnx(resolve_model(self.model_name))
+        return self._onnx
+
+    @property
     def dimension(self) -> int:
         """Length of the vectors this model makes."""
+        if self.backend == "onnx":
+            return int(self.onnx.dimension)
         return int(self.model.get_embedding_dimension())
 
     @property
     def max_wordpieces(self) -> int:
         """Inputs longer than this many model tokens are truncated by the model."""
+        if self.backend == "onnx":
+            return int(self.onnx.max_tokens)
         return int(self.model.max_seq_length)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Unit vectors, one row per text, float32 (an empty input gives shape (0, dim))."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if self.backend == "onnx":
+            return np.ascontiguousarray(self.onnx.encode(list(texts), batch_size=self.batch_size))
         vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
                                     convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
     def count_wordpieces(self, text: str) -> int:
         """How many model tokens `text` takes, special tokens included."""
+        if self.backend == "onnx":
+            return self.onnx.count_tokens(text)
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+
+
+def _onnxruntime_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+_EXPORTABLE: dict[Path, bool] = {}
+
+
+def _exportable(folder: Path) -> bool:
+    if folder not in _EXPORTABLE:
+        from .onnx_model import exportable
+
+        _EXPORTABLE[folder] = exportable(folder)
+    return _EXPORTABLE[folder]
+
+
+def _load_onnx(path: str) -> Any:
+    key = f"onnx:{path}"
+    with _LOCK:
+        if key not in _MODELS:
+            from .onnx_model import OnnxEncoder, exported_path
+
+            folder = Path(path)
+            if not (folder.is_dir() and _exportable(folder)):
+                raise ModelLoadError(f"the model {path!r} cannot run with onnxruntime (it needs a local "
+                                     "sentence-transformers folder with mean pooling); use backend='torch'")
+            try:
+                config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+                max_tokens = int(config.get("max_seq_length", 256))
+            except (OSError, ValueError):
+                max_tokens = 256
+            try:
+                _MODELS[key] = OnnxEncoder(folder, exported_path(folder), max_tokens=max_tokens)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise ModelLoadError(f"could not run the embedding model {path!r} with onnxruntime: {exc}") from exc
+        return _MODELS[key]
 
 
 def _load(path: str) -> Any:
