@@ -24,7 +24,7 @@ from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, I
 from .index import IndexData, load_index, read_manifest, save_index
 from .indexing import update_index
 from .ingest import load_documents
-from .questions import contextualize, normalize_history
+from .questions import clean_question, contextualize, normalize_history
 from .retrieve import Retriever
 from .types import Answer, DocumentInfo, IndexReport, Passage
 
@@ -139,7 +139,7 @@ class RAG:
         state, config, text, notes = self._prepare(question, top_k, settings)
         query = state.retriever.prepare(contextualize(text, history), fuzzy=config.fuzzy_names)
         passages = state.retriever.search(query, k=config.top_k, config=config)
-        answer = state.composer.compose(question.strip(), passages, query=query, config=config,
+        answer = state.composer.compose(text, passages, query=query, config=config,
                                         history=normalize_history(history))
         if notes:
             answer = replace(answer, notes=tuple(notes) + answer.notes)
@@ -148,7 +148,7 @@ class RAG:
     def _prepare(self, question: str, k: int | None, settings: dict[str, Any]) -> tuple[_State, Config, str, list[str]]:
         if not isinstance(question, str):
             raise TypeError(f"question must be a string, got {type(question).__name__}")
-        text = " ".join(question.split())
+        text = " ".join(clean_question(question).split())
         if not text:
             raise ValueError("the question is empty: ask something about the documents")
         state = self._state
