@@ -93,5 +93,18 @@ def _load(path: str) -> Any:
                 hf_logging.disable_progress_bar()
                 _MODELS[path] = SentenceTransformer(path, device="cpu")
             except (OSError, ValueError) as exc:
-                raise ModelLoadError(f"could not load the embedding model {path!r}: {exc}") from exc
+                raise ModelLoadError(load_failure(path, exc)) from exc
         return _MODELS[path]
+
+
+def load_failure(name: str, error: Exception) -> str:
+    """One line saying why the model `name` did not load and what to do instead."""
+    fix = f"use the default model (rag index --model {DEFAULT_MODEL}) or a sentence-transformers model folder"
+    path = Path(name).expanduser()
+    if path.is_dir():
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"could not load the embedding model {name!r}: that folder is not a sentence-transformers model ({detail}); {fix}"
+    if path.is_absolute() or name.startswith((".", "~")):
+        return f"could not load the embedding model {name!r}: there is no such folder; check the path, or {fix}"
+    return (f"could not load the embedding model {name!r}: no folder of that name, and no such model in the "
+            f"local Hugging Face cache (nothing is downloaded: this runs offline); {fix}")
