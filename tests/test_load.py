@@ -21,10 +21,11 @@ def test_twenty_clients_get_well_formed_answers_and_leave_nothing_behind(seed_bo
         tally = run_clients(url, clients=20, seconds=6, source=questions())
         kept_sessions = len(app.state_holder.session_data)
         kept_event_sets = len(app._queue.pending_event_ids_session)
+        kept_inboxes = len(app._queue.pending_messages_per_session)
     assert tally.errors == []  # run_clients counts a malformed answer as an error
     assert tally.answers >= 20 and 0 < tally.abstentions < tally.answers
     assert kept_sessions == 0  # each /ask call's Gradio session is dropped when it ends
-    assert kept_event_sets <= 1  # the last call's, swept by the next one
+    assert kept_event_sets <= 1 and kept_inboxes <= 1  # the last call's, swept by the next one
     assert list((tmp_path / "uploads").iterdir()) == [] and not (tmp_path / "votes.jsonl").exists()
 
 

@@ -97,8 +97,8 @@ def share_cores() -> None:
     """Give each of the `WORKERS` library threads an equal share of the cores for the model.
 
     Left alone, torch gives every call all the cores: two questions at once on two cores then
-    run four threads that wait on each other (a question alone took 50 ms of CPU instead of
-    33 ms), so fewer questions a second fit in the same CPU.
+    run four threads that wait on each other. Measured on 2 cores, a question took 55 ms of CPU
+    with two torch threads and 33 ms with one, so fewer questions a second fit in the CPU.
     """
     import torch
 
@@ -121,7 +121,8 @@ def forget_session(request: gr.Request | None) -> None:
     """Drop what Gradio keeps of the caller's session, unless it holds `gr.State` values.
 
     For every session Gradio keeps a copy of the whole page's settings (about 40 KB for this
-    app) for up to 10,000 sessions, and a set of its finished events without end. A program
+    app) for up to 10,000 sessions, a message queue for up to 2,000 and a set of its finished
+    events without end. A program
     calling `/ask` without a session hash is a new session each time, so memory grew by
     about 0.4 GB before that cap. The `/ask` handler calls this from its worker thread; the
     work is done on the server's event loop, where Gradio reads and writes those tables.
@@ -142,6 +143,8 @@ def _forget(blocks: gr.Blocks, session: str) -> None:
         if kept is not None and not kept.state_data:  # a chat page's turns are kept
             del holder.session_data[session]
             holder.time_last_used.pop(session, None)
-    pending = blocks._queue.pending_event_ids_session
-    for done in [s for s, events in pending.items() if not events]:
+    pending, inboxes = blocks._queue.pending_event_ids_session, blocks._queue.pending_messages_per_session
+    for done in [s for s, events in pending.items() if not events]:  # finished, answer delivered
         del pending[done]
+        if done in inboxes and inboxes[done].empty():
+            del inboxes[done]
