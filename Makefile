@@ -8,7 +8,7 @@ RAG    := $(VENV)/bin/rag
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 7860
 
-.PHONY: run test install index chat eval eval-all bench browser screenshot clean train-reader
+.PHONY: run test install index chat eval eval-all bench loadtest browser screenshot clean train-reader
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ train-reader: $(STAMP)
 ## Speed and memory benchmarks; writes benchmarks/results.json.
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+## Load test of the web app: 20 concurrent clients over HTTP, 2 rounds of 30 s (more until
+## 2,000 questions for the memory check); writes benchmarks/results/loadtest.json.
+loadtest: $(STAMP)
+	$(PY) benchmarks/loadtest.py --clients 20 --seconds 30 --rounds 2 --min-questions 2000
 
 ## Debian's chromium for the browser test (Playwright's own browser download cannot work offline).
 browser:

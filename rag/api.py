@@ -22,7 +22,7 @@ from .embedding import Embedder
 from .corpus import UPLOADS_FOLDER, absolute, commit_staged, stage_uploads
 from .errors import IndexNotFoundError, IndexOutdatedError
 from .index import IndexData, load_index, save_index
-from .questions import contextualize, normalize_history
+from .questions import clean_question, contextualize, normalize_history
 from .retrieve import Retriever
 from .storage import ChangeWatcher, live_token, remove_empty_index_folder, writer_lock
 from .sync import add_paths, add_uploads, check_exist, delete_files, drop, is_stale, sync
@@ -219,7 +219,7 @@ class RAG:
         state, config, text, notes = self._prepare(question, top_k, settings)
         query = state.retriever.prepare(contextualize(text, history), fuzzy=config.fuzzy_names)
         passages = state.retriever.search(query, k=config.top_k, config=config)
-        answer = state.composer.compose(question.strip(), passages, query=query, config=config,
+        answer = state.composer.compose(text, passages, query=query, config=config,
                                         history=normalize_history(history))
         if notes:
             answer = replace(answer, notes=tuple(notes) + answer.notes)
@@ -228,7 +228,7 @@ class RAG:
     def _prepare(self, question: str, k: int | None, settings: dict[str, Any]) -> tuple[_State, Config, str, list[str]]:
         if not isinstance(question, str):
             raise TypeError(f"question must be a string, got {type(question).__name__}")
-        text = " ".join(question.split())
+        text = " ".join(clean_question(question).split())
         if not text:
             raise ValueError("the question is empty: ask something about the documents")
         state = self._state

@@ -9,6 +9,8 @@ Settings split in two kinds:
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -45,7 +47,9 @@ class Config:
     reader_candidates: int = 12  # trained reader: sentences it reads per question
 
     def __post_init__(self) -> None:
-        _check(isinstance(self.model, str) and self.model.strip() != "", "model", self.model,
+        for f in fields(self):  # types first: a range check on "5" would fail with a TypeError
+            _check_type(f.name, getattr(self, f.name), str(f.type))
+        _check(self.model.strip() != "", "model", self.model,
                "a model name or path")
         _check(self.chunk_tokens >= 16, "chunk_tokens", self.chunk_tokens, "at least 16")
         _check(0 <= self.chunk_overlap < self.chunk_tokens, "chunk_overlap", self.chunk_overlap,
@@ -89,6 +93,19 @@ class Config:
         """Read settings saved by `save`; unknown keys raise `ValueError`."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls().with_overrides(**data)
+
+
+def _check_type(name: str, value: Any, kind: str) -> None:
+    """Settings are read from JSON and web requests too: a bool is no number, "5" no integer."""
+    if kind == "bool":
+        _check(isinstance(value, bool), name, value, "true or false")
+    elif kind == "int":
+        _check(isinstance(value, numbers.Integral) and not isinstance(value, bool), name, value, "an integer")
+    elif kind == "float":
+        _check(isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value),
+               name, value, "a number")
+    else:
+        _check(isinstance(value, str), name, value, "a string")
 
 
 def _check(ok: bool, name: str, value: Any, expected: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -26,6 +27,7 @@ from .errors import ModelLoadError
 _BUNDLED_ALIASES = {DEFAULT_MODEL.lower(), f"sentence-transformers/{DEFAULT_MODEL}".lower()}
 _MODELS: dict[str, Any] = {}
 _LOCK = threading.Lock()
+_THREADS: int | None = None  # threads per model call (set_threads); None: all cores
 
 
 def resolve_model(name: str) -> str:
@@ -131,6 +133,24 @@ class Embedder:
         return len(self.model.tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
 
 
+def set_threads(count: int) -> None:
+    """How many threads one model call may use, for every model loaded now or later.
+
+    A server answering N questions at once on C cores wants C // N: more threads than cores
+    only wait on each other. Torch is configured only if something already imported it.
+    """
+    if count < 1:
+        raise ValueError(f"count must be at least 1, got {count}")
+    global _THREADS
+    _THREADS = count
+    with _LOCK:
+        for key, model in _MODELS.items():
+            if key.startswith("onnx:"):
+                model.set_threads(count)
+    if "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(count)
+
+
 def _onnxruntime_installed() -> bool:
     import importlib.util
 
@@ -164,7 +184,8 @@ def _load_onnx(path: str) -> Any:
             except (OSError, ValueError):
                 max_tokens = 256
             try:
-                _MODELS[key] = OnnxEncoder(folder, exported_path(folder), max_tokens=max_tokens)
+                _MODELS[key] = OnnxEncoder(folder, exported_path(folder), max_tokens=max_tokens,
+                                           threads=_THREADS)
             except (OSError, ValueError, RuntimeError) as exc:
                 raise ModelLoadError(f"could not run the embedding model {path!r} with onnxruntime: {exc}") from exc
         return _MODELS[key]
@@ -183,5 +204,18 @@ def _load(path: str) -> Any:
                 hf_logging.disable_progress_bar()
                 _MODELS[path] = SentenceTransformer(path, device="cpu")
             except (OSError, ValueError) as exc:
-                raise ModelLoadError(f"could not load the embedding model {path!r}: {exc}") from exc
+                raise ModelLoadError(load_failure(path, exc)) from exc
         return _MODELS[path]
+
+
+def load_failure(name: str, error: Exception) -> str:
+    """One line saying why the model `name` did not load and what to do instead."""
+    fix = f"use the default model (rag index --model {DEFAULT_MODEL}) or a sentence-transformers model folder"
+    path = Path(name).expanduser()
+    if path.is_dir():
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"could not load the embedding model {name!r}: that folder is not a sentence-transformers model ({detail}); {fix}"
+    if path.is_absolute() or name.startswith((".", "~")):
+        return f"could not load the embedding model {name!r}: there is no such folder; check the path, or {fix}"
+    return (f"could not load the embedding model {name!r}: no folder of that name, and no such model in the "
+            f"local Hugging Face cache (nothing is downloaded: this runs offline); {fix}")

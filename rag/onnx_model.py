@@ -108,8 +108,7 @@ def export(model_dir: Path, target: Path) -> None:
 class OnnxEncoder:
     """Tokenises with `tokenizers` and runs the exported graph with onnxruntime."""
 
-    def __init__(self, model_dir: Path, graph: Path, *, max_tokens: int) -> None:
-        import onnxruntime as ort
+    def __init__(self, model_dir: Path, graph: Path, *, max_tokens: int, threads: int | None = None) -> None:
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -118,12 +117,23 @@ class OnnxEncoder:
         self.counter = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.counter.no_truncation()
         self.counter.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.graph = graph
+        self.session = self._session(threads)
         self.max_tokens = max_tokens
         self.dimension = int(self.session.get_outputs()[0].shape[1] or 0) or self._probe_dimension()
+
+    def _session(self, threads: int | None) -> Any:
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        return ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+
+    def set_threads(self, threads: int) -> None:
+        """Run with this many threads per call from now on (a new session; calls in flight finish)."""
+        self.session = self._session(threads)
 
     def _probe_dimension(self) -> int:
         return int(self.encode(["a"], batch_size=1).shape[1])

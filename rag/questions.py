@@ -1,5 +1,7 @@
 """Read a question: what kind of answer it wants, and what a follow-up refers back to.
 
+`clean_question` first makes any text safe for the pipeline (no lone surrogates, no control
+characters), so odd input gets an answer or an abstention rather than a tokenizer error.
 `answer_type` maps the question word to the kind of fact that answers it: a when-question
 wants a date, how-many a number, who a name, where a place. `typed_spans` finds such facts in
 a sentence. `contextualize` turns a follow-up ("Who did he meet next?") into a query that
@@ -79,6 +81,22 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
              r"[a-z-]+\s+){0,4}?" + _PERSON_NOUN),
     ("place", r"\bwhere\b|\bwhich (?:city|country|province|place)\b"),
 )]
+
+
+# Lone surrogates: half of a UTF-16 pair, or an undecodable byte of a command line (Python's
+# surrogateescape); no encoder or tokenizer accepts them.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Control characters except those str.split() treats as whitespace (\t \n \v \f \r \x1c-\x1f \x85).
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+
+
+def clean_question(text: str) -> str:
+    """The question as the pipeline reads it: each lone surrogate becomes U+FFFD (the
+    replacement character), control characters other than whitespace are dropped, the rest is
+    kept as typed: "Who\\x00 met\\ud800 Xi?" -> "Who met\\ufffd Xi?". `TypeError` for a non-string."""
+    if not isinstance(text, str):
+        raise TypeError(f"question must be a string, got {type(text).__name__}")
+    return _CONTROL.sub("", _SURROGATE.sub("\ufffd", text))
 
 
 def answer_type(question: str) -> str | None:
@@ -176,7 +194,8 @@ def normalize_history(history: Sequence[Any] | None) -> list[tuple[str, str]]:
             turns.append((_text_of(item[0]), _text_of(item[1])))
         else:
             raise TypeError(f"history items must be str, (question, answer) or chat messages, got {item!r}")
-    return [(q, a) for q, a in turns if q.strip()]
+    cleaned = [(clean_question(q), clean_question(a)) for q, a in turns]  # safe like the question
+    return [(q, a) for q, a in cleaned if q.strip()]
 
 
 def _text_of(content: Any) -> str:

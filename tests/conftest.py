@@ -8,12 +8,15 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# hypothesis keeps caches in ./.hypothesis unless told otherwise: tests write only to tmp folders
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY", tempfile.mkdtemp(prefix="rag-hypothesis-"))
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

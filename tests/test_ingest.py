@@ -1,9 +1,12 @@
 """Tests of rag.ingest: cleaning, date and byline reading, and loading files and folders."""
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rag.ingest import (clean_text, find_byline, find_date, is_boilerplate, load_documents,
                         parse_document)
@@ -263,3 +266,31 @@ def test_a_file_over_the_size_limit_is_skipped_with_the_limit_named(tmp_path, mo
     assert [d.name for d in docs] == ["small.txt"]
     assert skipped[0].reason == ("2.1 kB is over the limit of 1.0 kB for one document "
                                  "(split it into smaller files)")
+
+
+_ENCODED = st.builds(lambda text, codec: text.encode(codec, errors="replace"),
+                     st.text(st.characters(exclude_categories=()), max_size=300),
+                     st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1", "cp1252",
+                                      "shift_jis", "euc-kr", "gb18030"]))
+_CONTENT = st.one_of(st.binary(max_size=400), _ENCODED,
+                     st.builds(lambda a, b: a + b"\x00" + b, st.binary(max_size=50), st.binary(max_size=50)),
+                     st.sampled_from([b"", b"\xef\xbb\xbf", b"\xff\xfe", b"\n\n \t", b"%PDF-1.4\n",
+                                      "Title\n\nBody text.".encode("utf-8")]))
+
+
+@settings(max_examples=80, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(files=st.dictionaries(st.sampled_from(["a.txt", "b.md", "c.txt", "sub/d.txt", "e.MD", "f.txt"]),
+                             _CONTENT, min_size=1, max_size=6))
+def test_every_file_is_a_document_or_skipped_with_a_reason(tmp_path: Path, files: dict[str, bytes]) -> None:
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    documents, skipped = load_documents([folder])  # never raises
+    read = [Path(d.source).relative_to(folder).as_posix() for d in documents]
+    assert sorted(read + [Path(s.path).relative_to(folder).as_posix() for s in skipped]) == sorted(files)
+    assert all(s.reason.strip() for s in skipped)
+    for d in documents:
+        assert d.text.strip() and d.title.strip() and "\x00" not in d.text
+        d.text.encode("utf-8")  # strict: what is indexed is valid text

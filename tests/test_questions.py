@@ -1,9 +1,13 @@
 """Reading questions: the kind of answer wanted, typed facts in sentences, follow-up context."""
 from __future__ import annotations
 
-import pytest
+import unicodedata
 
-from rag.questions import (answer_type, contextualize, counted_noun, metadata_question, normalize_history,
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rag.questions import (answer_type, clean_question, contextualize, counted_noun, metadata_question, normalize_history,
                            typed_spans)
 
 
@@ -80,3 +84,37 @@ def test_reported_opinion_counts_as_a_statement() -> None:
     assert typed_spans("Experts saw it as a sign of chilly relations.", "statement", set())
     assert typed_spans("Analysts believe the talks will resume.", "statement", set())
     assert not typed_spans("Experts saw the plant in Tokchon.", "statement", set())
+
+
+def test_clean_question_hand_worked_example() -> None:
+    assert clean_question("Who\x00 met\ud800 Xi?\r\n") == "Who met\ufffd Xi?\r\n"
+
+
+@pytest.mark.parametrize("raw, cleaned", [
+    ("", ""), ("When?", "When?"), ("\x00\x01\x1b\x7f\x9f", ""), ("a\tb\nc\x0bd\x0ce\x85f", "a\tb\nc\x0bd\x0ce\x85f"),
+    ("\udcff\udcfe", "\ufffd\ufffd"), ("\ud83d\ude00", "\ufffd\ufffd"), ("😀 최룡해 崔龙海", "😀 최룡해 崔龙海"),
+    ("\u200b\u202e\ufeff", "\u200b\u202e\ufeff")])  # format characters are text: kept
+def test_clean_question_edge_cases(raw: str, cleaned: str) -> None:
+    assert clean_question(raw) == cleaned
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(st.text(st.characters(exclude_categories=()), max_size=300))
+def test_clean_question_leaves_only_encodable_text(raw: str) -> None:
+    cleaned = clean_question(raw)
+    cleaned.encode("utf-8")  # strict: no lone surrogate is left
+    assert all(unicodedata.category(c) != "Cc" or c.isspace() for c in cleaned)
+    assert clean_question(cleaned) == cleaned
+    assert len(cleaned) <= len(raw)
+    if all(unicodedata.category(c) not in ("Cc", "Cs") or c.isspace() for c in raw):
+        assert cleaned == raw  # clean text passes through unchanged
+
+
+@pytest.mark.parametrize("raw", [None, 3, b"bytes"])
+def test_clean_question_wants_a_string(raw: object) -> None:
+    with pytest.raises(TypeError, match="question must be a string"):
+        clean_question(raw)  # type: ignore[arg-type]
+
+
+def test_history_turns_are_cleaned_too() -> None:
+    assert normalize_history([("Who\ud800?", "A\x00B"), "\x00"]) == [("Who\ufffd?", "AB")]

@@ -18,6 +18,7 @@ import gradio as gr
 from rag import RagError
 from ui.feedback import FeedbackLog, vote_name
 from ui.render import answer_chat, placeholder_html, question_chat, sources_html
+from ui.server import forget_session
 from ui.service import QUERY_SETTINGS, BotService
 
 STREAM_WORDS = 3  # words added to the bubble per streamed update
@@ -71,7 +72,8 @@ def parse_settings(settings_json: str) -> dict[str, Any]:
 def make_ask_api(service: BotService) -> Callable[..., dict]:
     """The function behind the `/ask` endpoint."""
 
-    def ask(question: str, history_json: str = "[]", settings_json: str = "{}") -> dict:
+    def ask(question: str, history_json: str = "[]", settings_json: str = "{}",
+            request: gr.Request = None) -> dict:
         """Answer a question from the indexed articles.
 
         Returns the JSON of `rag ask --json`: answer, abstained, citations, short_answer, notes.
@@ -83,6 +85,8 @@ def make_ask_api(service: BotService) -> Callable[..., dict]:
             answer = service.ask(question, history, **parse_settings(settings_json))
         except (ValueError, TypeError, RagError) as error:
             raise gr.Error(str(error)) from error
+        finally:
+            forget_session(request)  # the endpoint keeps nothing between calls
         return answer.to_dict()
 
     return ask

@@ -16,9 +16,10 @@ from typing import Any, Iterator
 
 import gradio as gr
 
+from ui.service import WORKERS
 from ui.theme import CSS, make_theme
 
-CONCURRENCY_LIMIT = 2  # events of one kind running at once; library calls are serialised anyway
+CONCURRENCY_LIMIT = WORKERS  # events of one kind running at once (as many as library threads)
 QUEUE_SIZE = 64  # waiting requests beyond this are refused with "queue full"
 DEFAULT_MAX_UPLOAD_BYTES = 2_000_000
 
@@ -70,14 +71,19 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
     `PortInUseError` if the port is taken.
     """
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # also read by Gradio's helpers
+    # The queue keeps statistics of the last 10,000 events for a monitoring page (off here) and
+    # recomputes them with pandas after every event: keep one, never recompute.
+    os.environ["GRADIO_ANALYTICS_MAX_EVENTS"] = "1"
+    os.environ["GRADIO_ANALYTICS_CACHE_FREQUENCY"] = str(2**62)
     check_port(host, port)
+    share_cores()
     app.queue(default_concurrency_limit=CONCURRENCY_LIMIT, max_size=QUEUE_SIZE)
     try:
         _, url, _ = app.launch(
             server_name=host, server_port=port, share=False, inbrowser=False,
             prevent_thread_lock=not block, show_error=True, quiet=quiet,
             allowed_paths=[], max_file_size=max_upload_bytes, ssr_mode=False,
-            mcp_server=False, pwa=False, enable_monitoring=False, footer_links=["api"],
+            mcp_server=False, pwa=False, enable_monitoring=False, run_history=False, footer_links=["api"],
             theme=make_theme(), css=CSS,
         )
     except OSError as error:
@@ -85,6 +91,18 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
             raise PortInUseError(host, port) from error
         raise
     return url
+
+
+def share_cores() -> None:
+    """Give each of the `WORKERS` library threads an equal share of the cores for the model.
+
+    Left alone, the model gives every call all the cores: two questions at once on two cores
+    then run four threads that wait on each other. Measured on 2 cores (torch), a question
+    took 55 ms of CPU with two threads and 33 ms with one, so fewer questions a second fit.
+    """
+    from rag.embedding import set_threads
+
+    set_threads(max(1, len(os.sched_getaffinity(0)) // WORKERS))
 
 
 @contextmanager
@@ -97,3 +115,36 @@ def running(app: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
         yield url
     finally:
         app.close()
+
+
+def forget_session(request: gr.Request | None) -> None:
+    """Drop what Gradio keeps of the caller's session, unless it holds `gr.State` values.
+
+    For every session Gradio keeps a copy of the whole page's settings (about 40 KB for this
+    app) for up to 10,000 sessions, a message queue for up to 2,000 and a set of its finished
+    events without end. A program
+    calling `/ask` without a session hash is a new session each time, so memory grew by
+    about 0.4 GB before that cap. The `/ask` handler calls this from its worker thread; the
+    work is done on the server's event loop, where Gradio reads and writes those tables.
+    """
+    session = getattr(request, "session_hash", None)
+    server = getattr(getattr(request, "request", None), "app", None)
+    if session is None or not hasattr(server, "get_blocks"):
+        return  # called outside a Gradio request (a direct call in a test)
+    import anyio.from_thread
+
+    anyio.from_thread.run_sync(_forget, server.get_blocks(), session)
+
+
+def _forget(blocks: gr.Blocks, session: str) -> None:
+    holder = blocks.state_holder
+    with holder.lock:
+        kept = holder.session_data.get(session)
+        if kept is not None and not kept.state_data:  # a chat page's turns are kept
+            del holder.session_data[session]
+            holder.time_last_used.pop(session, None)
+    pending, inboxes = blocks._queue.pending_event_ids_session, blocks._queue.pending_messages_per_session
+    for done in [s for s, events in pending.items() if not events]:  # finished, answer delivered
+        del pending[done]
+        if done in inboxes and inboxes[done].empty():
+            del inboxes[done]
