@@ -39,6 +39,25 @@ def make_article(path: Path, megabytes: float) -> int:
     return path.stat().st_size
 
 
+def _ask(index_dir: Path) -> dict[str, float]:
+    """Load time and warm `ask` latency (median of a few questions) over the big index."""
+    sys.path.insert(0, str(REPO))
+    from rag import RAG
+
+    started = time.perf_counter()
+    bot = RAG.load(index_dir)
+    loaded = time.perf_counter() - started
+    questions = ["When did Choe Ryong-hae arrive in Beijing?", "Who is Song Tao?",
+                 "What did the envoy bring to Pyongyang?"]
+    bot.ask(questions[0])
+    times = []
+    for question in questions * 2:
+        started = time.perf_counter()
+        bot.ask(question)
+        times.append(time.perf_counter() - started)
+    return {"load_s": round(loaded, 2), "ask_median_ms": round(sorted(times)[len(times) // 2] * 1000, 1)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=float, default=20.0, help="size of the article in MB")
@@ -56,12 +75,13 @@ def main() -> int:
         peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         manifest_dir = Path(tmp) / "index" / (Path(tmp) / "index" / "CURRENT").read_text().strip()
         counts = json.loads((manifest_dir / "manifest.json").read_text())["counts"]
+        asked = _ask(Path(tmp) / "index")
     texts = counts["chunks"] + counts["sentences"]
     results = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                "date": time.strftime("%Y-%m-%d"), "file_mb": round(size / 1e6, 2), "seconds": round(seconds, 1),
                "chunks": counts["chunks"], "sentences": counts["sentences"],
                "texts_per_s": round(texts / seconds, 1), "mb_per_min": round(size / 1e6 / seconds * 60, 2),
-               "peak_rss_mb": round(peak, 1)}
+               "peak_rss_mb": round(peak, 1), **asked}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     for key, value in results.items():

@@ -12,6 +12,8 @@ Left out: re-ranking with a cross-encoder, metadata filters.
 """
 from __future__ import annotations
 
+import bisect
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,15 +101,28 @@ def _fuse(fused: dict[int, float], ranking: list[int], weight: float, rrf_k: int
 
 
 def _sentence_chunks(data: IndexData) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (sentence row, chunk row) for every sentence inside a chunk, as two arrays."""
+    """Pairs (sentence row, chunk row) for every sentence inside a chunk, as two arrays.
+
+    A document's chunks are windows in reading order (starts and ends both rising), so the
+    chunks holding a sentence are found by bisection, not by trying all of them: linear in
+    the sentences, also for one huge document.
+    """
     by_doc: dict[str, list[int]] = {}
     for i, c in enumerate(data.chunks):
         by_doc.setdefault(c.doc_id, []).append(i)
-    rows, chunks = [], []
+    starts = {doc: [data.chunks[i].start for i in rows] for doc, rows in by_doc.items()}
+    for doc, rows in by_doc.items():
+        if starts[doc] != sorted(starts[doc]):
+            rows.sort(key=lambda i: data.chunks[i].start)
+            starts[doc] = [data.chunks[i].start for i in rows]
+    pairs_rows, pairs_chunks = [], []
     for row, s in enumerate(data.sentences):
-        for i in by_doc.get(s.doc_id, ()):
-            c = data.chunks[i]
-            if c.start <= s.start and s.end <= c.end:
-                rows.append(row)
-                chunks.append(i)
-    return np.asarray(rows, dtype=np.int64), np.asarray(chunks, dtype=np.int64)
+        rows = by_doc.get(s.doc_id, ())
+        j = bisect.bisect_right(starts[s.doc_id], s.start) - 1 if rows else -1
+        while j >= 0 and data.chunks[rows[j]].end >= s.start:  # earlier chunks end earlier
+            if data.chunks[rows[j]].end >= s.end:
+                pairs_rows.append(row)
+                pairs_chunks.append(rows[j])
+            j -= 1
+    order = np.lexsort((pairs_chunks, pairs_rows)) if pairs_rows else np.zeros(0, dtype=np.int64)
+    return (np.asarray(pairs_rows, dtype=np.int64)[order], np.asarray(pairs_chunks, dtype=np.int64)[order])
