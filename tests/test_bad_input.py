@@ -136,7 +136,7 @@ def test_cli_invalid_utf8_on_the_command_line(seed_index_dir: Path, tmp_path: Pa
 def web(seed_bot: RAG, tmp_path_factory: pytest.TempPathFactory):
     """The real app over the seeds on a loopback port, a client, and its work folder."""
     work = tmp_path_factory.mktemp("web")
-    app = build_app(seed_bot, upload_dir=work / "uploads", feedback_log=work / "feedback.jsonl")
+    app = build_app(seed_bot, feedback_log=work / "feedback.jsonl")
     with running(app) as url:
         yield Client(url, verbose=False, analytics_enabled=False, download_files=False), work
 
