@@ -61,3 +61,26 @@ def test_rag_serve_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
         f"Error: port {port} on 127.0.0.1 is already in use (is the app already running?). Stop the other "
         f"program or choose another port, e.g. `rag serve --port {port + 1}` (`make run PORT={port + 1}`)")
     assert not (tmp_path / "ix").exists()
+
+
+def test_an_index_folder_that_cannot_be_written(tmp_path: Path, monkeypatch) -> None:
+    import rag.storage
+
+    def refuse(folder, **_kwargs):
+        raise PermissionError(13, "Permission denied", str(folder))
+
+    monkeypatch.setattr(rag.storage.Path, "mkdir", lambda self, *a, **k: refuse(self))
+    result = CliRunner().invoke(main, ["index", str(SEEDS), "--index-dir", str(tmp_path / "ix")])
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: permission denied for {tmp_path / 'ix'}: choose a folder you "
+                                     "can write to (e.g. --index-dir) or fix its permissions.")
+
+
+def test_a_source_that_does_not_exist_and_no_index(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["index", "nowhere"])
+    assert result.exit_code == 1 and result.output.startswith("Error: nowhere not found: give an existing folder")
+    result = CliRunner().invoke(main, ["ask", "Who is Song Tao?"])
+    assert result.exit_code == 1
+    assert "no index at index, and no seeds/ folder here to build one from" in result.output
+    assert "Traceback" not in result.output
