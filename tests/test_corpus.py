@@ -150,6 +150,18 @@ def test_an_upload_killed_after_its_index_is_live_is_completed_at_the_next_open(
     assert "Fridays" in bot.ask("When is the quay market held?").text
 
 
+def test_an_upload_killed_before_its_index_is_live_is_rolled_back_at_the_next_open(work: Path):
+    driver = ("import os, signal, sys, rag, rag.sync\n"
+              "rag.sync.update_index = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "rag.RAG.load(sys.argv[1]).upload([('half.txt', b'Half news\\n\\nThe quay market closed.')])\n")
+    child = subprocess.run([sys.executable, "-c", driver, str(work / "index")], capture_output=True,
+                           env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=300)
+    assert child.returncode == -signal.SIGKILL
+    bot = RAG.open(work / "index")
+    assert sorted(p.name for p in (work / "index" / "corpus").iterdir()) == ["Velmora_lighthouse.txt"]
+    assert "half.txt" not in {d.name for d in bot.documents()}
+
+
 def test_a_running_bot_picks_up_a_new_index_and_never_writes_back_a_stale_one(work: Path):
     server = RAG.load(work / "index")
     (work / "more").mkdir()
