@@ -51,8 +51,10 @@ train-reader: $(STAMP)
 	$(PY) training/train_reader.py
 	$(PY) training/calibrate_reader.py
 
-## Speed and memory benchmarks; writes benchmarks/results.json.
+## Speed and memory benchmarks against a peer (txtai, installed for this only); writes benchmarks/results.json,
+## docs/bench.png and the README table. The BBC archive is included when ../shared/data is there.
 bench: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	$(PY) benchmarks/run.py
 
 ## Load test of the web app: 20 concurrent clients over HTTP, 2 rounds of 30 s (more until

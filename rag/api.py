@@ -11,6 +11,7 @@ Left out: user messages (the CLI and UI write those from the exceptions raised h
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -217,13 +218,16 @@ class RAG:
         """Answer the question from the documents, with `[n]` citations, or abstain."""
         self._watcher.poll()
         state, config, text, notes = self._prepare(question, top_k, settings)
+        started = time.perf_counter()
         query = state.retriever.prepare(contextualize(text, history), fuzzy=config.fuzzy_names)
+        embedded = time.perf_counter()
         passages = state.retriever.search(query, k=config.top_k, config=config)
+        searched = time.perf_counter()
         answer = state.composer.compose(text, passages, query=query, config=config,
                                         history=normalize_history(history))
-        if notes:
-            answer = replace(answer, notes=tuple(notes) + answer.notes)
-        return answer
+        timings = {"embed": (embedded - started) * 1000, "search": (searched - embedded) * 1000,
+                   "answer": (time.perf_counter() - searched) * 1000}
+        return replace(answer, notes=tuple(notes) + answer.notes, timings=timings)
 
     def _prepare(self, question: str, k: int | None, settings: dict[str, Any]) -> tuple[_State, Config, str, list[str]]:
         if not isinstance(question, str):

@@ -154,6 +154,8 @@ class Answer:
     short_answer: str | None = None  # the bare fact (a date, a name), when one was found
     notes: tuple[str, ...] = field(default=())  # e.g. "question truncated for embedding"
     evidence: float = 0.0  # the score compared with the abstain threshold (higher is stronger)
+    # milliseconds spent: "embed" (the question), "search" (FAISS + BM25), "answer" (composing)
+    timings: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract of `rag ask --json` (extra keys after the required ones)."""
