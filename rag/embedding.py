@@ -126,6 +126,13 @@ class Embedder:
                                     convert_to_numpy=True, show_progress_bar=False)
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def describe(self) -> dict[str, Any]:
+        """Model, backend and, for onnx, the fingerprint of the graph (recorded in the manifest)."""
+        out: dict[str, Any] = {"model": self.model_name, "backend": self.backend}
+        if self.backend == "onnx":
+            out["graph"] = self.onnx.fingerprint
+        return out
+
     def count_wordpieces(self, text: str) -> int:
         """How many model tokens `text` takes, special tokens included."""
         if self.backend == "onnx":

@@ -52,6 +52,7 @@ class IndexData:
     sentence_vectors: np.ndarray
     lexical: LexicalIndex
     sources: SourceSet = field(default_factory=SourceSet)
+    embedding: dict[str, Any] = field(default_factory=dict, compare=False)  # how the vectors were made
 
     def faiss_index(self) -> Any:
         """An exact inner-product FAISS index over the chunk vectors."""
@@ -104,6 +105,7 @@ def _manifest(data: IndexData, folder: Path) -> dict[str, Any]:
         "counts": {"documents": len(data.documents), "chunks": len(data.chunks),
                    "sentences": len(data.sentences)},
         "sources": {**data.sources.to_dict(), "uploads": _relative(data.sources.uploads, folder)},
+        "embedding": data.embedding,
     }
 
 
@@ -202,7 +204,7 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
     data = IndexData(config=config, dimension=int(manifest["dimension"]), documents=documents,
                      chunks=chunks, chunk_vectors=np.ascontiguousarray(chunk_vectors, dtype=np.float32),
                      sentences=sentences, sentence_vectors=sentence_vectors, lexical=lexical,
-                     sources=stored_sources(manifest, top))
+                     sources=stored_sources(manifest, top), embedding=dict(manifest.get("embedding") or {}))
     _check_consistent(data, manifest, folder)
     return data
 

@@ -10,7 +10,7 @@ Left out: reading files (see `ingest`) and writing to disk (see `index`).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 
@@ -97,7 +97,8 @@ def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Do
                      chunk_vectors=_stack(chunk_vecs, dim), sentences=tuple(sentences),
                      sentence_vectors=_stack(sent_vecs, dim),
                      lexical=LexicalIndex.build([c.text for c in chunks]),
-                     sources=previous.sources if previous is not None else SourceSet())
+                     sources=previous.sources if previous is not None else SourceSet(),
+                     embedding=embedder_description(embedder) if fresh or previous is None else previous.embedding)
 
 
 def embed_all(embedder: Embedder, texts: list[str], progress: Progress | None = None) -> np.ndarray:
@@ -116,6 +117,12 @@ def embed_all(embedder: Embedder, texts: list[str], progress: Progress | None = 
             out[rows] = embedder.encode([texts[i] for i in rows])
             tick(len(rows))
     return out
+
+
+def embedder_description(embedder: Embedder) -> dict[str, Any]:
+    """How vectors are made (stored in the manifest): model, backend and the ONNX graph's fingerprint."""
+    describe = getattr(embedder, "describe", None)
+    return describe() if callable(describe) else {"model": getattr(embedder, "model_name", "?")}
 
 
 def drop_documents(data: IndexData, ids: set[str], embedder: Embedder) -> IndexData:

@@ -118,6 +118,7 @@ class OnnxEncoder:
         self.counter.no_truncation()
         self.counter.no_padding()
         self.graph = graph
+        self.fingerprint = graph.parent.name
         self.session = self._session(threads)
         self.max_tokens = max_tokens
         self.dimension = int(self.session.get_outputs()[0].shape[1] or 0) or self._probe_dimension()

@@ -65,3 +65,12 @@ def test_the_query_path_never_imports_torch(seed_index_dir: Path):
     result = json.loads(out.stdout)
     assert result["backend"] == "onnx" and "May 22" in result["answer"]
     assert result["heavy"] == []  # "torch" not in sys.modules
+
+
+def test_the_manifest_says_how_the_vectors_were_made(seed_index_dir: Path):
+    from rag.storage import live_folder
+
+    manifest = json.loads((live_folder(seed_index_dir) / "manifest.json").read_text(encoding="utf-8"))
+    embedding = manifest["embedding"]
+    assert embedding["model"] == "all-MiniLM-L6-v2" and embedding["backend"] == "onnx"
+    assert len(embedding["graph"]) == 16 and int(embedding["graph"], 16) >= 0
