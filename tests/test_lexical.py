@@ -40,3 +40,18 @@ def test_variants_find_other_romanizations_in_the_corpus(tmp_path) -> None:
     loaded = LexicalIndex.load(tmp_path / "lex")
     assert list(loaded.scores(["choe"])) == list(index.scores(["choe"]))
     assert loaded.idf("choe") == index.idf("choe") > loaded.idf("ryong") - 1
+
+
+def test_close_words_agree_with_the_python_edit_distance() -> None:
+    import random
+
+    from rag.lexical import close_words, edit_distance
+
+    rng = random.Random(7)
+    vocabulary = sorted({"".join(rng.choice("aeiklnorst") for _ in range(rng.randint(3, 10)))
+                         for _ in range(3000)})
+    for word in ["kimjong", "pyongyang", "choe", "liuyunsan", "beijing", "stone"]:
+        for limit in (1, 2):
+            slow = [w for w in vocabulary if edit_distance(word, w, limit) <= limit]
+            assert sorted(close_words(word, vocabulary, limit)) == slow
+    assert close_words("choi", ["choe", "chow", "chosen", "cho"], 1) == ["choe", "chow", "cho"]
