@@ -18,6 +18,7 @@ from ui.service import WORKERS, BotService  # noqa: E402
 def test_twenty_clients_get_well_formed_answers_and_leave_nothing_behind(seed_bot, tmp_path) -> None:
     app = build_app(seed_bot, feedback_log=tmp_path / "votes.jsonl")
     with running(app) as url:
+        run_clients(url, clients=2, seconds=1, source=questions())  # warm up: first calls load and compile
         tally = run_clients(url, clients=20, seconds=6, source=questions())
         kept_sessions = len(app.state_holder.session_data)
         kept_event_sets = len(app._queue.pending_event_ids_session)
@@ -25,7 +26,8 @@ def test_twenty_clients_get_well_formed_answers_and_leave_nothing_behind(seed_bo
     assert tally.errors == []  # run_clients counts a malformed answer as an error
     assert tally.answers >= 20 and 0 < tally.abstentions < tally.answers
     assert kept_sessions == 0  # each /ask call's Gradio session is dropped when it ends
-    assert kept_event_sets <= 1 and kept_inboxes <= 1  # the last call's, swept by the next one
+    # at most the calls that were still running when the last sweep ran (one per library thread)
+    assert kept_event_sets <= WORKERS and kept_inboxes <= WORKERS
     assert list(tmp_path.iterdir()) == []  # nothing written: no uploads, no votes
 
 
