@@ -16,12 +16,12 @@ from .api import RAG  # noqa: E402
 from .config import Config  # noqa: E402
 from .corpus import safe_file_name  # noqa: E402
 from .errors import (IndexCorruptError, IndexLockedError, IndexMismatchError,  # noqa: E402
-                     IndexNotFoundError, IndexOutdatedError, ModelLoadError, NoDocumentsError,
-                     RagError, SourceNotFoundError)
+                     IndexNotFoundError, IndexOutdatedError, LLMError, ModelLoadError,
+                     NoDocumentsError, RagError, SourceNotFoundError)
 from .types import (Answer, Citation, Document, DocumentInfo, IndexReport, Passage,  # noqa: E402
                     SkippedFile, SourceSet)
 
 __all__ = ["RAG", "Config", "Answer", "Citation", "Passage", "Document", "DocumentInfo",
            "IndexReport", "SkippedFile", "SourceSet", "RagError", "IndexCorruptError",
            "IndexLockedError", "IndexMismatchError", "IndexNotFoundError", "IndexOutdatedError",
-           "ModelLoadError", "NoDocumentsError", "SourceNotFoundError", "safe_file_name"]
+           "LLMError", "ModelLoadError", "NoDocumentsError", "SourceNotFoundError", "safe_file_name"]

@@ -14,8 +14,9 @@ import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
+from .answer.llm import LLMComposer
 from .answer.trained import ReaderComposer
 from .compose import Composer
 from .config import Config
@@ -63,7 +64,9 @@ class RAG:
         self.last_report = report
 
     def _make_state(self, data: IndexData) -> _State:
-        return _State(data, Retriever(data, self.embedder), self._custom_composer or ReaderComposer(data, self.embedder.encode))
+        encode = self.embedder.encode
+        composer = self._custom_composer or LLMComposer(data, encode, ReaderComposer(data, encode))
+        return _State(data, Retriever(data, self.embedder), composer)
 
     @property
     def sources(self) -> SourceSet:
@@ -215,7 +218,32 @@ class RAG:
 
     def ask(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
             **settings: Any) -> Answer:
-        """Answer the question from the documents, with `[n]` citations, or abstain."""
+        """Answer the question from the documents, with `[n]` citations, or abstain.
+        With `answerer="llm"` a language model writes it and its citations are checked;
+        `LLMError` if its server fails."""
+        state, config, text, notes, query, passages, timings = self._search(question, history, top_k, settings)
+        answer = state.composer.compose(text, passages, query=query, config=config,
+                                        history=normalize_history(history))
+        return _finished(answer, notes, timings)
+
+    def ask_stream(self, question: str, history: Sequence[Any] | None = None, top_k: int | None = None,
+                   **settings: Any) -> Iterator[str | Answer]:
+        """As `ask`, but yields the answer's text in pieces as a language model writes it
+        (`answerer="llm"`), then the checked `Answer`, which may differ from the pieces:
+        unsupported sentences are left out. The extractive answerer yields the `Answer` alone."""
+        state, config, text, notes, query, passages, timings = self._search(question, history, top_k, settings)
+        stream = getattr(state.composer, "compose_stream", None)
+        if stream is None:  # a custom composer that cannot stream
+            yield _finished(state.composer.compose(text, passages, query=query, config=config,
+                                                   history=normalize_history(history)), notes, timings)
+            return
+        for item in stream(text, passages, query=query, config=config, history=normalize_history(history)):
+            yield _finished(item, notes, timings) if isinstance(item, Answer) else item
+
+    def _search(self, question: str, history: Sequence[Any] | None, top_k: int | None,
+                settings: dict[str, Any]) -> tuple[_State, Config, str, list[str], Any, list[Passage], dict[str, float]]:
+        """What answering needs: the state, settings, cleaned question, its notes, the query and
+        passages, and the time each step took (the answer's time is added by `_finished`)."""
         self._watcher.poll()
         state, config, text, notes = self._prepare(question, top_k, settings)
         started = time.perf_counter()
@@ -223,11 +251,9 @@ class RAG:
         embedded = time.perf_counter()
         passages = state.retriever.search(query, k=config.top_k, config=config)
         searched = time.perf_counter()
-        answer = state.composer.compose(text, passages, query=query, config=config,
-                                        history=normalize_history(history))
         timings = {"embed": (embedded - started) * 1000, "search": (searched - embedded) * 1000,
-                   "answer": (time.perf_counter() - searched) * 1000}
-        return replace(answer, notes=tuple(notes) + answer.notes, timings=timings)
+                   "started": searched}
+        return state, config, text, notes, query, passages, timings
 
     def _prepare(self, question: str, k: int | None, settings: dict[str, Any]) -> tuple[_State, Config, str, list[str]]:
         if not isinstance(question, str):
@@ -255,6 +281,13 @@ class RAG:
             counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
         return [DocumentInfo(id=d.id, source=d.source, title=d.title, date=d.date, byline=d.byline,
                              n_chunks=counts.get(d.id, 0)) for d in data.documents]
+
+
+def _finished(answer: Answer, notes: list[str], timings: dict[str, float]) -> Answer:
+    """The answer with the question's notes first and the time each step took."""
+    times = {k: v for k, v in timings.items() if k != "started"}
+    times["answer"] = (time.perf_counter() - timings["started"]) * 1000
+    return replace(answer, notes=tuple(notes) + answer.notes, timings=times)
 
 
 def _with_config(data: IndexData, **settings: Any) -> IndexData:

@@ -18,6 +18,9 @@ from typing import Any
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 READERS = ("trained", "heuristic")
+ANSWERERS = ("extractive", "llm")
+# where the LLM answerer's endpoint may come from when not given (the CLI and web chat read them)
+LLM_ENV = {"llm_base_url": "RAG_LLM_BASE_URL", "llm_model": "RAG_LLM_MODEL"}
 INDEX_KEYS = ("model", "encoding", "chunk_tokens", "chunk_overlap")
 
 
@@ -45,6 +48,12 @@ class Config:
     reader: str = "heuristic"  # "trained": the reader trained here; "heuristic": tuned scores (README)
     reader_threshold: float = 0.5  # trained reader: abstain below this probability (README sweep)
     reader_candidates: int = 12  # trained reader: sentences it reads per question
+    answerer: str = "extractive"  # "llm": a model behind an OpenAI-compatible server writes it (README)
+    llm_base_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama); env RAG_LLM_BASE_URL
+    llm_model: str = ""  # the model name the server knows; env RAG_LLM_MODEL
+    llm_api_key_env: str = "RAG_LLM_API_KEY"  # the variable holding the key (the key is never stored)
+    llm_timeout: float = 60.0  # seconds to wait for the server
+    support_threshold: float = 0.45  # a generated sentence needs this support from a cited passage (README)
 
     def __post_init__(self) -> None:
         for f in fields(self):  # types first: a range check on "5" would fail with a TypeError
@@ -69,8 +78,18 @@ class Config:
         _check(0.0 <= self.reader_threshold <= 1.0, "reader_threshold", self.reader_threshold,
                "between 0 and 1")
         _check(self.reader_candidates >= 1, "reader_candidates", self.reader_candidates, "at least 1")
+        _check(self.answerer in ANSWERERS, "answerer", self.answerer, f"one of {', '.join(ANSWERERS)}")
+        _check(self.llm_timeout > 0, "llm_timeout", self.llm_timeout, "a positive number of seconds")
+        _check(0.0 <= self.support_threshold <= 1.0, "support_threshold", self.support_threshold,
+               "between 0 and 1")
+        _check(self.llm_api_key_env.strip() != "", "llm_api_key_env", self.llm_api_key_env,
+               "the name of an environment variable")
         _check(self.max_question_chars >= 10, "max_question_chars", self.max_question_chars,
                "at least 10")
+
+    def llm_configured(self) -> bool:
+        """True when an endpoint for the LLM answerer is set (URL and model)."""
+        return bool(self.llm_base_url.strip() and self.llm_model.strip())
 
     def index_settings(self) -> dict[str, Any]:
         """The settings an index is built with (stored in its manifest)."""
@@ -93,6 +112,14 @@ class Config:
         """Read settings saved by `save`; unknown keys raise `ValueError`."""
         data = json.loads(Path(path).read_text(encoding="utf-8"))
         return cls().with_overrides(**data)
+
+
+def llm_settings_from_env(environ: Any = None) -> dict[str, str]:
+    """The LLM endpoint settings given by environment variables (`LLM_ENV`), where set."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    return {key: environ[var].strip() for key, var in LLM_ENV.items() if environ.get(var, "").strip()}
 
 
 def _check_type(name: str, value: Any, kind: str) -> None:

@@ -42,3 +42,8 @@ class IndexLockedError(RagError):
 
 class SourceNotFoundError(RagError):
     """A document folder or file given to index does not exist."""
+
+
+class LLMError(RagError):
+    """The language-model server (answerer="llm") is unreachable, refused, timed out, or
+    does not know the model."""

@@ -74,11 +74,11 @@ class SentenceScoring:
         """All sentences of the passages, best first. Sentences already quoted in `said` (the
         previous answer) rank lower: a follow-up asks for something new."""
         scorer = self._scorer(question, query, config, said, groups)
-        self._add_contexts([row for p in passages for row in self._sentence_rows(p)])
+        self._add_contexts([row for p in passages for row in self.sentence_rows(p)])
         seen: set[int] = set()
         out = []
         for p in passages:
-            for row in self._sentence_rows(p):
+            for row in self.sentence_rows(p):
                 if row not in seen:
                     seen.add(row)
                     out.append(scorer(row, p))
@@ -159,7 +159,8 @@ class SentenceScoring:
             groups = [(together or w, forms) if forms == {joined} else (w, forms) for w, forms in groups]
         return groups
 
-    def _sentence_rows(self, p: Passage) -> list[int]:
+    def sentence_rows(self, p: Passage) -> list[int]:
+        """Rows (in the index's sentence table) of the sentences inside passage `p`, in order."""
         rows, starts = self._rows.get(p.doc_id, []), self._starts.get(p.doc_id, [])
         i = bisect.bisect_left(starts, p.start)
         out = []

@@ -85,9 +85,9 @@ class QuoteSelection(SentenceScoring):
         top = [int(i) for i in np.argsort(-scores, kind="stable")[:CORROBORATE_CHUNKS]
                if scores[i] > 0 and self.data.chunks[int(i)].doc_id not in quoted]
         passages = [self._passage(i, float(self.data.chunk_vectors[i] @ query.vector), n_passages + 1) for i in top]
-        self._add_contexts([row for p in passages for row in self._sentence_rows(p)])
+        self._add_contexts([row for p in passages for row in self.sentence_rows(p)])
         scorer = self._scorer(question, query, config, "", groups)
-        scored = (scorer(row, p) for p in passages for row in self._sentence_rows(p))
+        scored = (scorer(row, p) for p in passages for row in self.sentence_rows(p))
         out = [c for c in scored if any(all(forms & c.words for forms in name) for name in names)]
         return sorted(out, key=lambda c: -c.score)
 

@@ -1,0 +1,132 @@
+"""The LLM answerer (config `answerer="llm"`): a model writes the answer, every citation checked.
+
+For a question and its retrieved passages:
+1. the passages go to the model behind an OpenAI-compatible server as numbered data
+   (prompt.py), with the request for a short answer citing them as `[n]`, or the
+   abstention phrase;
+2. each sentence of the reply is checked against the passages it cites (verify.py); a
+   sentence with no citation, a citation naming no passage, or one the cited passage does
+   not support is left out, and `Answer.notes` says which and why; a citation of a passage
+   that does not support its sentence is dropped from a sentence another one supports;
+3. the kept sentences make the answer, their citations renumbered in order and carrying
+   the same fields as extractive ones: the quote is the cited passage's sentence closest in
+   meaning to the claim, with its span and the article's date;
+4. if no sentence is left, the extractive answer is given instead, and a note says so.
+With `answerer="extractive"` (the default) it hands the question to the extractive composer.
+Server failures raise `LLMError` (one line: what, where, what to do). Left out: asking the
+model again after a rejected answer, and any repair of a sentence it got wrong.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from ..config import Config
+from ..index import IndexData
+from ..retrieve import Query
+from ..types import Answer, Citation, Passage
+from .heuristic import ExtractiveComposer
+from .llm_client import ChatClient, Endpoint
+from .prompt import build_messages, is_abstention
+from .verify import Claim, Verifier
+from .writing import ABSTAIN_TEXT
+
+FALLBACK_NOTE = ("The generated answer had no sentence that its cited passages support, "
+                 "so this is the extractive answer instead.")
+ABSTAIN_NOTE = "The language model found no answer in the passages."
+
+
+class LLMComposer:
+    """Writes answers with a language model and checks them (see module docstring)."""
+
+    def __init__(self, data: IndexData, encode: Callable[[Sequence[str]], np.ndarray],
+                 extractive: ExtractiveComposer) -> None:
+        self.extractive = extractive
+        self.verifier = Verifier(data.sentences, data.sentence_vectors, data.lexical, extractive.sentence_rows, encode)
+        self._sentences = data.sentences
+        self._clients: dict[Endpoint, ChatClient] = {}
+        self._lock = threading.Lock()
+
+    def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
+                config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """The answer to `question`: generated and checked, or extractive (see module docstring)."""
+        if config.answerer != "llm" or not passages:
+            return self.extractive.compose(question, passages, query=query, config=config, history=history)
+        reply = self.client(config).complete(build_messages(question, passages, history))
+        return self.checked(question, reply, passages, query=query, config=config, history=history)
+
+    def compose_stream(self, question: str, passages: Sequence[Passage], *, query: Query,
+                       config: Config, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
+        """The reply in pieces as the model writes it, then the checked `Answer` (last)."""
+        if config.answerer != "llm" or not passages:
+            yield self.extractive.compose(question, passages, query=query, config=config, history=history)
+            return
+        pieces = []
+        for piece in self.client(config).stream(build_messages(question, passages, history)):
+            pieces.append(piece)
+            yield piece
+        yield self.checked(question, "".join(pieces), passages, query=query, config=config, history=history)
+
+    def client(self, config: Config) -> ChatClient:
+        """The client for the endpoint `config` names (one per endpoint, made on first use)."""
+        endpoint = Endpoint(config.llm_base_url.strip(), config.llm_model.strip(), config.llm_api_key_env,
+                            config.llm_timeout)
+        with self._lock:
+            if endpoint not in self._clients:
+                self._clients[endpoint] = ChatClient(endpoint)
+            return self._clients[endpoint]
+
+    def checked(self, question: str, reply: str, passages: Sequence[Passage], *, query: Query,
+                config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
+        """The answer made of the reply's supported sentences, or the extractive one if none is."""
+        if is_abstention(reply):
+            return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
+                          notes=(ABSTAIN_NOTE,))
+        claims = self.verifier.check(reply, passages, question, config.support_threshold)
+        notes = tuple(_note(c) for c in claims if not c.supported or len(c.supported_by) < len(c.cited))
+        kept = [c for c in claims if c.supported]
+        if not kept:
+            answer = self.extractive.compose(question, passages, query=query, config=config, history=history)
+            return replace(answer, notes=answer.notes + (FALLBACK_NOTE,) + notes)
+        text, citations = self._write(kept, passages)
+        return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
+                      passages=tuple(passages), notes=notes, evidence=max(c.score for c in kept))
+
+    def _write(self, kept: list[Claim], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
+        """The answer text with markers renumbered 1, 2, ... in order of first citation, and
+        one citation per passage cited, quoting its sentence that best supports a claim."""
+        number: dict[int, int] = {}
+        quote_of: dict[int, tuple[float, int]] = {}
+        parts = []
+        for claim in kept:
+            for row, n in claim.quotes:
+                number.setdefault(n, len(number) + 1)
+                if n not in quote_of or claim.score > quote_of[n][0]:
+                    quote_of[n] = (claim.score, row)
+            parts.append(f"{claim.text} " + "".join(f"[{number[n]}]" for n in claim.supported_by))
+        citations = []
+        for n, k in number.items():
+            p, (score, row) = passages[n - 1], quote_of[n]
+            s = self._sentences[row]
+            citations.append(Citation(n=k, source=p.name, path=p.source, title=p.title, quote=s.text,
+                                      chunk_id=p.chunk_id, start=s.start, end=s.end, score=score,
+                                      date=p.date, passage=p.text))
+        return " ".join(parts), sorted(citations, key=lambda c: c.n)
+
+
+def _note(claim: Claim) -> str:
+    """What `Answer.notes` says of a sentence left out, or of citations dropped from one kept."""
+    if claim.supported:
+        dropped = [n for n in claim.cited if n not in claim.supported_by]
+        which = ", ".join(str(n) for n in dropped)
+        return f'Dropped the citation of retrieved passage {which} from "{_short(claim.text)}": it does not support it.'
+
+    return f'Left out a generated sentence that is not supported: "{_short(claim.text)}" ({claim.reason}).'
+
+
+def _short(text: str, words: int = 20) -> str:
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]) + " ..."
