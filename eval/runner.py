@@ -109,7 +109,8 @@ def evaluate(bot: Any, questions: Sequence[Question], specs: Sequence[str], *,
 
 
 def run_cli(*, set_path: Path | None, out_dir: Path, compare: Sequence[str], as_json: bool,
-            index_dir: Path | None, sources: Sequence[Path], cache_root: Path | None = None) -> int:
+            index_dir: Path | None, sources: Sequence[Path], cache_root: Path | None = None,
+            settings: dict[str, Any] | None = None) -> int:
     """`rag eval`: run the set, write results.json/.md/.png into `out_dir`, print the table.
 
     Returns the exit code: 0 when the run completed, 2 for a bad set or spec, 1 when the
@@ -127,6 +128,7 @@ def run_cli(*, set_path: Path | None, out_dir: Path, compare: Sequence[str], as_
         thresholds = load_thresholds() if default_set else None
         say = None if as_json else (lambda message: print(message, file=sys.stderr))
         bot = _bot(index_dir, sources, cache_root, say)
+        bot = bot.with_settings(**settings) if settings else bot
         runs = evaluate(bot, questions, compare, thresholds=thresholds,
                         progress=not as_json and sys.stderr.isatty())
         paths = write_outputs(Path(out_dir), path, runs)

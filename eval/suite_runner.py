@@ -32,10 +32,11 @@ ALL = "all"
 
 def run_suites(suite: str, *, data_dir: Path | None, cache_dir: Path, out_dir: Path,
                compare: Sequence[str], as_json: bool, set_path: Path | None, index_dir: Path | None,
-               sources: Sequence[Path]) -> int:
+               sources: Sequence[Path], settings: dict[str, Any] | None = None) -> int:
     """Run `suite` (or every suite, for "all"); the exit code is the worst of theirs.
 
     The seeds suite scores `index_dir` when given, else a separate index of `sources`.
+    `settings` (query settings, e.g. `answerer="llm"`) apply to every run of every suite.
     """
     if suite not in (*SUITES, ALL):
         return print_error(f"unknown suite {suite!r}; expected one of {', '.join(SUITES)} or {ALL}",
@@ -45,16 +46,16 @@ def run_suites(suite: str, *, data_dir: Path | None, cache_dir: Path, out_dir: P
         if name == SEEDS:
             codes.append(run_cli(set_path=set_path, out_dir=out_dir, compare=compare,
                                  as_json=as_json, index_dir=index_dir, sources=sources,
-                                 cache_root=cache_dir))
+                                 cache_root=cache_dir, settings=settings))
         else:
             codes.append(run_external(name, root=data_root(data_dir), cache_root=cache_dir,
                                       out_dir=Path(out_dir) / name, compare=compare,
-                                      as_json=as_json))
+                                      as_json=as_json, settings=settings))
     return max(codes)
 
 
 def run_external(name: str, *, root: Path, cache_root: Path, out_dir: Path,
-                 compare: Sequence[str], as_json: bool) -> int:
+                 compare: Sequence[str], as_json: bool, settings: dict[str, Any] | None = None) -> int:
     """One external suite: 0 when it ran or was skipped, 2 for bad data, 1 if the library fails."""
     from rag import RagError
 
@@ -65,7 +66,8 @@ def run_external(name: str, *, root: Path, cache_root: Path, out_dir: Path,
         say = None if as_json else (lambda message: print(message, file=sys.stderr))
         index = cached_index(name, data.source_dir, cache_root=cache_root, progress=say)
         started = time.perf_counter()
-        runs = evaluate(index.bot, data.questions, compare,
+        bot = index.bot.with_settings(**settings) if settings else index.bot
+        runs = evaluate(bot, data.questions, compare,
                         progress=not as_json and sys.stderr.isatty())
         about = suite_about(data, index, time.perf_counter() - started)
         paths = write_outputs(out_dir, data.set_path, runs, about)

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import click
 
 from .api import DEFAULT_INDEX_DIR, DEFAULT_SOURCES, RAG
-from .config import READERS, RETRIEVAL_MODES, Config
+from .config import ANSWERERS, READERS, RETRIEVAL_MODES, Config, llm_settings_from_env
 from .errors import IndexNotFoundError, RagError
 from .progress import TerminalProgress
 from .types import Answer, IndexReport
@@ -55,6 +55,31 @@ index_dir_option = click.option("--index-dir", type=click.Path(path_type=Path), 
 sources_option = click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
                               help="Document file or folder to add to the index's sources (repeatable; "
                                    "a new index with none indexes seeds/).")
+
+
+def llm_options(command: Any) -> Any:
+    """--llm, --llm-url and --llm-model: answer with a language model behind an
+    OpenAI-compatible server (its key, if it needs one, in $RAG_LLM_API_KEY)."""
+    command = click.option("--llm-model", default=None, metavar="NAME",
+                           help="Model name on that server (default: $RAG_LLM_MODEL).")(command)
+    command = click.option("--llm-url", default=None, metavar="URL",
+                           help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 "
+                                "(default: $RAG_LLM_BASE_URL).")(command)
+    return click.option("--llm", is_flag=True,
+                        help="A language model writes the answer; every citation is checked.")(command)
+
+
+def llm_settings(llm: bool, url: str | None, model: str | None) -> dict[str, Any]:
+    """The query settings the --llm options name, over the environment's endpoint."""
+    settings: dict[str, Any] = dict(llm_settings_from_env())
+    settings.update({k: v for k, v in {"llm_base_url": url, "llm_model": model}.items() if v})
+    if llm:
+        settings["answerer"] = "llm"
+        if not settings.get("llm_base_url") or not settings.get("llm_model"):
+            raise click.UsageError("--llm needs a server and a model: --llm-url URL --llm-model NAME "
+                                   "(or $RAG_LLM_BASE_URL and $RAG_LLM_MODEL), e.g. "
+                                   "--llm-url http://127.0.0.1:11434/v1 --llm-model llama3.2")
+    return settings
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -173,17 +198,39 @@ def open_bot(index_dir: Path, sources: Sequence[Path] = (), *, refresh: bool = F
 @click.option("--retrieval", type=click.Choice(RETRIEVAL_MODES), default=None, help="Retrieval mode.")
 @click.option("--reader", type=click.Choice(READERS), default=None,
               help="Who picks the sentences: the tuned heuristic (default) or the trained reader.")
+@llm_options
+@click.option("--stream", is_flag=True, help="With --llm: print the reply as it is written, then the checked answer.")
 @index_dir_option
 @sources_option
 def ask_cmd(question: str, as_json: bool, top_k: int | None, retrieval: str | None, reader: str | None,
+            llm: bool, llm_url: str | None, llm_model: str | None, stream: bool,
             index_dir: Path, sources: tuple[Path, ...]) -> None:
     """Answer QUESTION from the indexed documents, with numbered citations."""
     if not question.strip():
         raise click.UsageError("the question is empty: ask something about the documents")
-    bot = open_bot(index_dir, sources)
+    if stream and as_json:
+        raise click.UsageError("--stream prints text as it comes; leave out --json (or --stream)")
     settings = {k: v for k, v in {"retrieval": retrieval, "reader": reader}.items() if v}
+    settings.update(llm_settings(llm, llm_url, llm_model))
+    bot = open_bot(index_dir, sources)
+    if stream:
+        click.echo(format_answer(_streamed(bot.ask_stream(question, top_k=top_k, **settings))))
+        return
     answer = bot.ask(question, top_k=top_k, **settings)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else format_answer(answer))
+
+
+def _streamed(items: Any) -> Answer:
+    """Print the pieces of a streamed reply as they come; return the checked answer."""
+    printed = False
+    for item in items:
+        if isinstance(item, Answer):
+            if printed:
+                click.echo("\n\nChecked against the passages:")
+            return item
+        click.echo(item, nl=False)
+        printed = True
+    raise RuntimeError("the answer stream ended without an answer")
 
 
 def format_answer(answer: Answer) -> str:
@@ -199,8 +246,12 @@ def format_answer(answer: Answer) -> str:
 @main.command("chat")
 @index_dir_option
 @sources_option
-def chat_cmd(index_dir: Path, sources: tuple[Path, ...]) -> None:
-    """Ask questions in the terminal, one after another (follow-ups use the conversation)."""
+@llm_options
+def chat_cmd(index_dir: Path, sources: tuple[Path, ...], llm: bool, llm_url: str | None,
+             llm_model: str | None) -> None:
+    """Ask questions in the terminal, one after another (follow-ups use the conversation).
+    With --llm the model's reply is printed as it is written, then the checked answer."""
+    settings = llm_settings(llm, llm_url, llm_model)
     bot = open_bot(index_dir, sources, refresh=True)
     click.echo(f"{len(bot.documents())} document(s) indexed. Ask a question (empty line or Ctrl-D to quit).")
     history: list[tuple[str, str]] = []
@@ -211,7 +262,11 @@ def chat_cmd(index_dir: Path, sources: tuple[Path, ...]) -> None:
             break
         if not question:
             break
-        answer = bot.ask(question, history=history)
+        try:
+            answer = _streamed(bot.ask_stream(question, history=history, **settings))
+        except RagError as exc:  # a server that fails once need not end the conversation
+            click.echo(f"Error: {exc}", err=True)
+            continue
         click.echo(format_answer(answer))
         history.append((question, answer.text))
 
@@ -249,9 +304,13 @@ def docs_cmd(index_dir: Path, as_json: bool) -> None:
               help="Index to score for the seeds suite (default: a separate index of the sources, "
                    "cached in the cache folder, so your own index and uploads never change the scores).")
 @sources_option
+@click.option("--answerer", type=click.Choice(ANSWERERS), default=None,
+              help="Who writes the answers: extractive (default) or llm (with --llm-url/--llm-model).")
+@click.option("--llm-url", default=None, metavar="URL", help="OpenAI-compatible server (default: $RAG_LLM_BASE_URL).")
+@click.option("--llm-model", default=None, metavar="NAME", help="Model on that server (default: $RAG_LLM_MODEL).")
 def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | None, cache_dir: Path | None,
              compare_flag: bool, specs: tuple[str, ...], as_json: bool, index_dir: Path | None,
-             sources: tuple[Path, ...]) -> None:
+             sources: tuple[Path, ...], answerer: str | None, llm_url: str | None, llm_model: str | None) -> None:
     """Score answers, citations, retrieval and abstention on a question set or eval suite.
 
     SPECS (with --compare) name settings: a retrieval mode (dense, lexical, hybrid) or
@@ -267,7 +326,8 @@ def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | 
         raise click.UsageError(f"--set applies to the seeds suite, not to {suite}")
     sys.exit(run_suites(suite, data_dir=data_dir, cache_dir=cache_dir or CACHE_ROOT, out_dir=out_dir,
                         compare=list(specs), as_json=as_json, set_path=set_path, index_dir=index_dir,
-                        sources=list(sources) or list(DEFAULT_SOURCES)))
+                        sources=list(sources) or list(DEFAULT_SOURCES),
+                        settings=llm_settings(answerer == "llm", llm_url, llm_model) if answerer else None))
 
 
 @main.command("serve")

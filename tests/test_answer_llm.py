@@ -187,6 +187,11 @@ def test_an_article_that_instructs_the_model_cannot_change_the_answer(seed_bot, 
     assert "1999" not in answer.text and "3 March 2021" in answer.text and FALLBACK_NOTE in answer.notes
 
 
+def rejected(answer) -> bool:
+    """True when the check left out or dropped anything (time notes are no rejection)."""
+    return any(n.startswith(("Left out", "Dropped")) or n == FALLBACK_NOTE for n in answer.notes)
+
+
 def cite(quote: str, n: int) -> str:
     """The quote with each of its sentences cited as passage `n`, as the prompt asks."""
     return " ".join(f"{s.text} [{n}]" for s in split_sentences(quote))
@@ -218,7 +223,7 @@ def test_every_planted_wrong_citation_is_caught_and_every_true_one_kept(seed_bot
         kept = caught = planted = 0
         for question, quote, own, wrong in cases:
             replies[question] = cite(quote, own)
-            kept += not seed_bot.ask(question, **llm(server)).notes
+            kept += not rejected(seed_bot.ask(question, **llm(server)))
             if wrong is not None:
                 planted += 1
                 replies[question] = cite(quote, wrong)

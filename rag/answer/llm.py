@@ -8,7 +8,9 @@ For a question and its retrieved passages:
    sentence with no citation, a citation naming no passage, or one the cited passage does
    not support is left out, and `Answer.notes` says which and why; a citation of a passage
    that does not support its sentence is dropped from a sentence another one supports;
-3. the kept sentences make the answer, their citations renumbered in order and carrying
+3. the kept sentences make the answer (its short answer, a date or number of the asked kind,
+   found in the first one as the extractive answerer finds it; a relative time resolved
+   against the article's date after them), their citations renumbered in order and carrying
    the same fields as extractive ones: the quote is the cited passage's sentence closest in
    meaning to the claim, with its span and the article's date;
 4. if no sentence is left, the extractive answer is given instead, and a note says so.
@@ -32,7 +34,10 @@ from .heuristic import ExtractiveComposer
 from .llm_client import ChatClient, Endpoint
 from .prompt import build_messages, is_abstention
 from .verify import Claim, Verifier
-from .writing import ABSTAIN_TEXT
+from .scoring import _question_words
+from .writing import ABSTAIN_TEXT, _short_answer, _time_note
+from ..lexical import tokenize
+from ..questions import answer_type
 
 FALLBACK_NOTE = ("The generated answer had no sentence that its cited passages support, "
                  "so this is the extractive answer instead.")
@@ -92,8 +97,14 @@ class LLMComposer:
             answer = self.extractive.compose(question, passages, query=query, config=config, history=history)
             return replace(answer, notes=answer.notes + (FALLBACK_NOTE,) + notes)
         text, citations = self._write(kept, passages)
+        # a relative time ("ten years ago") resolved against its article's date, as extractive answers do
+        times = tuple(dict.fromkeys(n for c in kept if (n := _time_note(c.text, passages[c.supported_by[0] - 1].date))))
+        text = " ".join([text, *times])
+        short = _short_answer(kept[0].text, answer_type(question), _question_words(question),
+                              set(tokenize(question)), question)  # as the extractive answer finds it
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
-                      passages=tuple(passages), notes=notes, evidence=max(c.score for c in kept))
+                      passages=tuple(passages), short_answer=short, notes=times + notes,
+                      evidence=max(c.score for c in kept))
 
     def _write(self, kept: list[Claim], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:
         """The answer text with markers renumbered 1, 2, ... in order of first citation, and

@@ -38,7 +38,7 @@ INSTRUCTION = re.compile(
     r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|rules|prompts?|above|everything)\b"
     r"|\b(?:tell|inform|reply to|answer) the (?:user|reader|human)\b|\byou are now\b|\bsystem prompt\b"
     r"|\b(?:as an? (?:AI|language model|assistant))\b", re.IGNORECASE)
-MARKERS = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_MARKER_RUN = re.compile(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][\w'-]+")
 _NUMBER_WORDS = {w: str(i) for i, w in enumerate(
@@ -63,22 +63,36 @@ class Claim:
 
 
 def split_claims(reply: str) -> list[tuple[str, tuple[int, ...]]]:
-    """The reply's sentences with the passage numbers each cites, in order.
-    A marker at the start of a sentence ("... May 22. [1] He met ...") belongs to the one before."""
-    out: list[tuple[str, list[int]]] = []
+    """The reply's claims with the passage numbers each cites, in order.
+
+    A claim is a sentence, or the part of one up to a run of markers that more words follow
+    ("A met B [1] while C met D [2]."): each run covers the words back to the run before. A run
+    opening a sentence ("... May 22. [1] He met ...") belongs to the claim before; words after
+    a sentence's last run stay with the claim it closes ("... [1], officials said.")."""
+    out: list[list] = []
     for s in split_sentences(reply.strip()):
-        text = s.text
-        lead = re.match(r"(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+", text)
-        if lead and out:
-            out[-1][1].extend(_numbers(lead.group()))
-            text = text[lead.end():]
-        cited = _numbers(" ".join(m.group() for m in MARKERS.finditer(text)))
-        bare = " ".join(MARKERS.sub("", text).split()).strip()
-        if bare and bare.strip(" .") != "":
-            out.append((bare, cited))
-        elif out:  # markers alone after a sentence's full stop
-            out[-1][1].extend(cited)
-    return [(text, tuple(dict.fromkeys(cited))) for text, cited in out]
+        text, pos, parts = s.text, 0, []
+        for m in _MARKER_RUN.finditer(text):
+            piece, cited = text[pos:m.start()], _numbers(m.group())
+            if _has_words(piece):
+                parts.append([piece, cited])
+            elif parts:
+                parts[-1][0] += piece
+                parts[-1][1] += cited
+            elif out:  # a run opening the sentence
+                out[-1][1] += cited
+            pos = m.end()
+        tail = text[pos:]
+        if parts:
+            parts[-1][0] += tail
+        elif _has_words(tail):
+            parts.append([tail, []])
+        out.extend(parts)
+    return [(" ".join(t.split()).lstrip(",;: "), tuple(dict.fromkeys(c))) for t, c in out]
+
+
+def _has_words(text: str) -> bool:
+    return re.search(r"\w", text) is not None
 
 
 def _numbers(markers: str) -> list[int]:
