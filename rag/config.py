@@ -53,7 +53,7 @@ class Config:
     llm_model: str = ""  # the model name the server knows; env RAG_LLM_MODEL
     llm_api_key_env: str = "RAG_LLM_API_KEY"  # the variable holding the key (the key is never stored)
     llm_timeout: float = 60.0  # seconds to wait for the server
-    support_threshold: float = 0.45  # a generated sentence needs this support from a cited passage (README)
+    support_threshold: float = 0.525  # generated sentence vs cited passage; chosen by training/calibrate_support.py
 
     def __post_init__(self) -> None:
         for f in fields(self):  # types first: a range check on "5" would fail with a TypeError

@@ -229,3 +229,16 @@ def test_every_planted_wrong_citation_is_caught_and_every_true_one_kept(seed_bot
                 replies[question] = cite(quote, wrong)
                 caught += FALLBACK_NOTE in seed_bot.ask(question, **llm(server)).notes
     assert (kept, caught) == (len(cases), planted) and planted >= 20
+
+
+def test_support_threshold_is_the_calibrated_one() -> None:
+    """The default is what training/calibrate_support.py chose, and it holds on the held-out articles."""
+    import json
+    from pathlib import Path
+
+    import rag.answer.llm as llm_module
+
+    result = json.loads((Path(llm_module.__file__).parent / "weights" / "support.json").read_text(encoding="utf-8"))
+    assert Config().support_threshold == pytest.approx(result["chosen"]["threshold"])
+    validation = result["validation"]
+    assert validation["quote"]["kept"] >= 0.99 and min(validation[k]["caught"] for k in ("quote", "statement", "short")) >= 0.9

@@ -12,11 +12,14 @@ index's lock and swap the index in whole), so no lock is taken here. What this a
 from __future__ import annotations
 
 import os
+import queue
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Sequence, TypeVar
 
-QUERY_SETTINGS = ("top_k", "retrieval", "fuzzy_names", "abstain_threshold")
+# "answerer" picks between the extractive answerer and the LLM endpoint the server was
+# started with; the endpoint itself (URL, model) is never a browser's to choose
+QUERY_SETTINGS = ("top_k", "retrieval", "fuzzy_names", "abstain_threshold", "answerer")
 WORKERS = min(4, len(os.sched_getaffinity(0)))  # library calls at once (questions, uploads)
 _LIBRARY = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="rag-library")
 T = TypeVar("T")
@@ -25,6 +28,9 @@ T = TypeVar("T")
 def on_library_threads(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`call(*args, **kwargs)` run on one of the `WORKERS` library threads; waits for it."""
     return _LIBRARY.submit(call, *args, **kwargs).result()
+
+
+_END = object()  # the end of a stream
 
 
 def _quiet_wait(message: str) -> None:
@@ -46,15 +52,53 @@ class BotService:
         """The library's settings (`rag.Config`): defaults for the settings panel."""
         return self._bot.config
 
+    @property
+    def llm_configured(self) -> bool:
+        """True when the server was started with an LLM endpoint (the page then offers it)."""
+        return bool(getattr(self._bot.config, "llm_configured", lambda: False)())
+
     def ask(self, question: str, history: Sequence[Any] = (), **settings: Any) -> Any:
         """`RAG.ask`; `ValueError` for a setting outside `QUERY_SETTINGS`. None means default."""
+        chosen = self._allowed(settings)
+        top_k = chosen.pop("top_k", None)
+        return on_library_threads(self._bot.ask, question, history=list(history), top_k=top_k, **chosen)
+
+    def ask_stream(self, question: str, history: Sequence[Any] = (), **settings: Any) -> Iterator[Any]:
+        """`RAG.ask_stream` run on a library thread: the reply's pieces as they come, then
+        the checked `Answer`. Errors are raised here, in the caller's thread."""
+        chosen = self._allowed(settings)
+        top_k = chosen.pop("top_k", None)
+        items: queue.Queue = queue.Queue()
+
+        def produce() -> None:
+            try:
+                for item in self._bot.ask_stream(question, history=list(history), top_k=top_k, **chosen):
+                    items.put((True, item))
+            except BaseException as error:  # handed to the caller's thread, raised there
+                items.put((False, error))
+            items.put((True, _END))
+
+        _LIBRARY.submit(produce)
+        while True:
+            ok, item = items.get()
+            if not ok:
+                raise item
+            if item is _END:
+                return
+            yield item
+
+    def _allowed(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """The settings given (None means default); `ValueError` for any outside `QUERY_SETTINGS`,
+        or for the LLM answerer on a server started without an endpoint."""
         unknown = sorted(set(settings) - set(QUERY_SETTINGS))
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(unknown)}; "
                              f"allowed: {', '.join(QUERY_SETTINGS)}")
         chosen = {k: v for k, v in settings.items() if v is not None}
-        top_k = chosen.pop("top_k", None)
-        return on_library_threads(self._bot.ask, question, history=list(history), top_k=top_k, **chosen)
+        if chosen.get("answerer") == "llm" and not self.llm_configured:
+            raise ValueError("this server has no language model: start it with "
+                             "rag serve --llm-url URL --llm-model NAME")
+        return chosen
 
     def add(self, paths: Sequence[Path]) -> Any:
         """`RAG.add`: index these files incrementally."""
