@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Sequence, TypeVar
 
+from ui.log import say
+
 QUERY_SETTINGS = ("top_k", "retrieval", "fuzzy_names", "abstain_threshold")
 WORKERS = min(4, len(os.sched_getaffinity(0)))  # library calls at once (questions, uploads)
 _LIBRARY = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="rag-library")
@@ -29,7 +31,7 @@ def on_library_threads(call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 def _quiet_wait(message: str) -> None:
     """Progress of a write from the page: logged on the server's console."""
-    print(f"[rag serve] {message}", flush=True)
+    say(message)
 
 
 class BotService:
