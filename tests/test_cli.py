@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.cli import with_index_dir
 from rag.storage import live_folder
 
 from .conftest import CSIS, REPO, SEEDS
@@ -73,7 +74,7 @@ def test_corrupt_index_message(tmp_path: Path, seed_index_dir: Path) -> None:
     (live_folder(ix) / "chunks.faiss").write_bytes(b"garbage")
     out = run("ask", "Who is Song Tao?", "--index-dir", str(ix))
     assert out.returncode == 1 and "Traceback" not in out.stderr
-    assert "index is corrupt" in out.stderr and "rag index --rebuild" in out.stderr
+    assert "index is corrupt" in out.stderr and f"`rag index --index-dir {ix} --rebuild`" in out.stderr
 
 
 def test_missing_index_is_built_on_first_use_then_indexed_incrementally(tmp_path: Path) -> None:
@@ -93,3 +94,51 @@ def test_missing_index_is_built_on_first_use_then_indexed_incrementally(tmp_path
 def test_index_of_nothing_is_a_clear_error(tmp_path: Path) -> None:
     out = run("index", str(tmp_path / "missing"), "--index-dir", str(tmp_path / "ix"))
     assert out.returncode == 1 and "missing not found" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("command", [["docs"], ["sources"], ["remove", "x.txt"]])
+def test_a_missing_index_names_the_folder_and_the_command_for_it(tmp_path: Path, command: list[str]) -> None:
+    nothere = tmp_path / "nothere"
+    out = run(*command, "--index-dir", str(nothere), cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert out.stderr.strip() == (f"Error: no index at {nothere}. Build it with "
+                                  f"`rag index --index-dir {nothere} FOLDER`.")
+
+
+def test_ask_without_index_or_seeds_names_the_folder_and_the_command(tmp_path: Path) -> None:
+    out = run("ask", "Who?", "--index-dir", "../nothere", cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert "no index at ../nothere, and no seeds/ folder here" in out.stderr
+    assert "`rag index --index-dir ../nothere FOLDER`" in out.stderr
+
+
+def test_a_missing_question_set_names_the_file_and_how_to_make_one(tmp_path: Path) -> None:
+    out = run("eval", "--set", "../none.jsonl", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "no question set at ../none.jsonl" in out.stderr
+    assert "`rag feedback --to-eval ../none.jsonl`" in out.stderr
+
+
+def test_an_empty_source_folder_names_it_and_the_command(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    out = run("index", "empty", "--index-dir", "my index", cwd=tmp_path)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    assert f"nothing to index in {tmp_path / 'empty'}" in out.stderr
+    assert "`rag index --index-dir 'my index' FOLDER`" in out.stderr
+
+
+@pytest.mark.parametrize("message, index_dir, expected", [
+    ("Run `rag index --rebuild` now.", Path("ix"), "Run `rag index --index-dir ix --rebuild` now."),
+    ("Run `rag index --rebuild` now.", Path("index"), "Run `rag index --rebuild` now."),  # the default
+    ("Run `rag index --rebuild` now.", None, "Run `rag index --rebuild` now."),
+    ("Rebuild: `rag index --index-dir ix` (all)", Path("ix"), "Rebuild: `rag index --index-dir ix` (all)"),
+    ("see `rag docs`; `rag remove a.txt`", Path("my ix"),
+     "see `rag docs --index-dir 'my ix'`; `rag remove --index-dir 'my ix' a.txt`"),
+    ("built by another version of rag (format_version 9)", Path("ix"),
+     "built by another version of rag (format_version 9)"),
+    ("use the default model (rag index --model m)", Path("ïx"),
+     "use the default model (rag index --index-dir 'ïx' --model m)"),
+    ("", Path("ix"), ""),
+])
+def test_suggested_commands_get_the_users_index_dir(message: str, index_dir: Path | None, expected: str) -> None:
+    assert with_index_dir(message, index_dir) == expected
