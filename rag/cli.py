@@ -54,7 +54,7 @@ class _Group(click.Group):
     command_class = _Command
 
 
-_COMMANDS_WITH_INDEX_DIR = ("index", "remove", "sources", "ask", "chat", "docs", "serve", "feedback")
+_COMMANDS_WITH_INDEX_DIR = ("index", "remove", "sources", "ask", "chat", "docs", "serve")
 _SUGGESTED = re.compile(rf"(?<![\w/.-])rag ({'|'.join(_COMMANDS_WITH_INDEX_DIR)})\b(?![^`)]*--index-dir)")
 
 
@@ -313,3 +313,35 @@ def serve_cmd(host: str, port: int, index_dir: Path, sources: tuple[Path, ...], 
 
     serve(host=host, port=port, index_dir=index_dir, sources=list(sources), upload_dir=upload_dir,
           feedback_log=feedback_log)
+
+
+@main.command("feedback")
+@click.option("--feedback-log", "log", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("feedback.jsonl"), show_default=True, help="The votes `rag serve` wrote.")
+@click.option("--to-eval", "to_eval", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Append each thumbs-down as an eval row to this JSONL file (for `rag eval --set`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the thumbs-down records as JSON lines.")
+def feedback_cmd(log: Path, to_eval: Path | None, as_json: bool) -> None:
+    """List the answers people voted down in the web chat; with --to-eval, make them eval rows
+    whose accepted answers a person fills in, so complaints become tests."""
+    from ui.feedback import append_eval_rows, read_feedback, thumbs_down
+
+    if not log.is_file():
+        raise click.UsageError(f"no feedback log at {log}: the web chat writes votes there "
+                               f"(`rag serve --feedback-log {shlex.quote(str(log))}`)")
+    down = thumbs_down(read_feedback(log))
+    if to_eval is not None:
+        written, known = append_eval_rows(down, to_eval)
+        click.echo(f"{written} new eval row(s) in {to_eval}" + (f" ({known} already there)" if known else "")
+                   + f". Fill in each row's \"answers\" (and check \"docs\" and \"evidence\"), then run "
+                   f"`rag eval --set {shlex.quote(str(to_eval))}`.")
+        return
+    for record in down:
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        cited = ", ".join(dict.fromkeys(c["source"] for c in record["citations"])) or "nothing"
+        click.echo(f"{record['timestamp']}  {record['question']}\n  answer: {record['answer']}\n"
+                   f"  cited: {cited}")
+    if not down and not as_json:
+        click.echo(f"No thumbs-down answers in {log}.")

@@ -27,7 +27,7 @@ def run(*args: str, cwd: Path = REPO, timeout: int = 300) -> subprocess.Complete
 def test_help_lists_the_commands() -> None:
     out = run("--help")
     assert out.returncode == 0
-    for command in ("index", "ask", "chat", "eval", "serve", "docs"):
+    for command in ("index", "ask", "chat", "eval", "serve", "docs", "feedback"):
         assert command in out.stdout
 
 
@@ -142,3 +142,43 @@ def test_an_empty_source_folder_names_it_and_the_command(tmp_path: Path) -> None
 ])
 def test_suggested_commands_get_the_users_index_dir(message: str, index_dir: Path | None, expected: str) -> None:
     assert with_index_dir(message, index_dir) == expected
+
+
+def test_feedback_round_trip_thumbs_down_to_eval_row_to_rag_eval(seed_bot, seed_index_dir: Path,
+                                                                 tmp_path: Path) -> None:
+    from ui.feedback import FeedbackLog
+
+    log = FeedbackLog(tmp_path / "feedback.jsonl")  # what the chat's thumbs write (make_like)
+    down, up = "How long was Choe Ryong-hae's consultation in Beijing?", "Who is Song Tao?"
+    for vote, question in (("down", down), ("up", up)):
+        log.append(vote, {"question": question, "answer": seed_bot.ask(question).to_dict()})
+    listed = run("feedback", "--feedback-log", str(log.path), cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    assert down in listed.stdout and up not in listed.stdout and CSIS in listed.stdout
+
+    rows = tmp_path / "complaints.jsonl"
+    made = run("feedback", "--feedback-log", str(log.path), "--to-eval", str(rows), cwd=tmp_path)
+    assert made.returncode == 0 and made.stdout.startswith(f"1 new eval row(s) in {rows}.")
+    assert f"`rag eval --set {rows}`" in made.stdout
+    again = run("feedback", "--feedback-log", str(log.path), "--to-eval", str(rows), cwd=tmp_path)
+    assert again.stdout.startswith(f"0 new eval row(s) in {rows} (1 already there).")
+    (row,) = [json.loads(line) for line in rows.read_text(encoding="utf-8").splitlines()]
+    assert (row["question"], row["answers"], row["docs"]) == (down, [], [CSIS])
+    assert row["given"]["answer"] == seed_bot.ask(down).text
+
+    index = shutil.copytree(seed_index_dir, tmp_path / "ix")
+    eval_args = ("eval", "--set", str(rows), "--index-dir", str(index), "--out", str(tmp_path / "out"), "--json")
+    unfilled = run(*eval_args)
+    assert unfilled.returncode == 2 and "needs its accepted answers" in json.loads(unfilled.stdout)["error"]
+    row["answers"] = ["three day", "three-day"]  # what a person fills in
+    rows.write_text(json.dumps(row) + "\n", encoding="utf-8")
+    scored = run(*eval_args)
+    assert scored.returncode == 0, scored.stderr
+    (question,) = json.loads(scored.stdout)["runs"][0]["questions"]
+    assert (question["id"], question["question"], question["correct"]) == (row["id"], down, True)
+
+
+def test_feedback_without_a_log_says_where_votes_go(tmp_path: Path) -> None:
+    out = run("feedback", "--feedback-log", "votes.jsonl", cwd=tmp_path)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "no feedback log at votes.jsonl" in out.stderr and "`rag serve --feedback-log votes.jsonl`" in out.stderr
