@@ -1,7 +1,9 @@
 """The question set: one JSON object a line, loaded into frozen `Question` records.
 
 A row has the fields `id`, `question`, `category`, `answers`, `docs`, `evidence` and,
-optionally, `follows` (the id of an earlier question whose turn is replayed as history).
+optionally, `follows` (the id of an earlier question whose turn is replayed as history) and
+`given` (an object: what the bot answered when a person voted it down, kept by
+`rag feedback --to-eval`; it is not scored).
 `evidence` is the supporting sentence copied from the article, or, when the answer needs
 several documents, a list with one sentence per entry of `docs`.
 
@@ -18,7 +20,7 @@ from typing import Any, Iterable, NoReturn
 
 CATEGORIES = ("fact", "paraphrase", "cross_doc", "follow_up", "unanswerable")
 REQUIRED = ("id", "question", "category", "answers", "docs", "evidence")
-OPTIONAL = ("follows",)
+OPTIONAL = ("follows", "given")
 DEFAULT_SET = Path(__file__).with_name("questions.jsonl")
 
 
@@ -42,9 +44,12 @@ class Question:
 
 
 def load_questions(path: Path | str = DEFAULT_SET) -> list[Question]:
-    """Read and validate a question set file; `ValueError` names the bad line."""
+    """Read and validate a question set file; `ValueError` names the file and the bad line."""
     text = Path(path).read_text(encoding="utf-8")
-    return parse_questions(text.splitlines())
+    try:
+        return parse_questions(text.splitlines())
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
 
 
 def parse_questions(lines: Iterable[str]) -> list[Question]:
@@ -90,6 +95,11 @@ def _parse_row(raw: str, number: int) -> Question:
     follows = row.get("follows")
     if follows is not None and (not isinstance(follows, str) or not follows.strip()):
         _fail(number, f"field 'follows' must be an id string or null, got {follows!r}")
+    if not isinstance(row.get("given", {}), dict):
+        _fail(number, f"field 'given' must be an object (the answer voted down), got {row['given']!r}")
+    if "given" in row and row["category"] != "unanswerable" and not answers:
+        _fail(number, f"{row['id']!r} comes from feedback and needs its accepted answers: fill in "
+                      "'answers' (and check 'docs' and 'evidence'), or make it 'unanswerable'")
     _check_category(row["category"], answers, docs, evidence, follows, number)
     return Question(id=row["id"], question=row["question"], category=row["category"],
                     answers=answers, docs=docs, evidence=evidence, follows=follows, line=number)

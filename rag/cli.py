@@ -7,6 +7,8 @@ Heavy libraries load only inside the commands that need them, so `rag --help` is
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -15,36 +17,58 @@ import click
 
 from .api import DEFAULT_INDEX_DIR, DEFAULT_SOURCES, RAG
 from .config import ANSWERERS, READERS, RETRIEVAL_MODES, Config, llm_settings_from_env
-from .errors import IndexNotFoundError, RagError
+from .errors import IndexNotFoundError, NoDocumentsError, RagError
 from .progress import TerminalProgress
 from .types import Answer, IndexReport
 
 EXIT_ERROR, EXIT_USAGE = 1, 2
 
 
-class _Group(click.Group):
-    """Turns library errors into one-line messages with exit codes."""
+class _Command(click.Command):
+    """Turns library errors into one-line messages with exit codes; every `rag ...` command
+    a message suggests is given the `--index-dir` the user chose (`with_index_dir`)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except NoDocumentsError as exc:
+            _fail(ctx, f"{exc}: put .txt or .md articles there, or index a folder of them with "
+                       "`rag index FOLDER`", EXIT_ERROR)
         except RagError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(EXIT_ERROR)
+            _fail(ctx, str(exc), EXIT_ERROR)
         except ValueError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(EXIT_USAGE)
+            _fail(ctx, str(exc), EXIT_USAGE)
         except PermissionError as exc:
-            click.echo(f"Error: permission denied for {exc.filename or 'a file'}: choose a folder "
-                       "you can write to (e.g. --index-dir) or fix its permissions.", err=True)
-            ctx.exit(EXIT_ERROR)
+            where = exc.filename or "a file"
+            _fail(ctx, f"permission denied for {where}: fix its permissions, or choose a folder you "
+                       f"can write to with `rag {ctx.info_name} --index-dir FOLDER`", EXIT_ERROR)
         except OSError as exc:
             where = f" ({exc.filename})" if exc.filename else ""
-            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
-            ctx.exit(EXIT_ERROR)
+            _fail(ctx, f"{exc.strerror or exc}{where}", EXIT_ERROR)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+
+
+class _Group(click.Group):
+    command_class = _Command
+
+
+_COMMANDS_WITH_INDEX_DIR = ("index", "remove", "sources", "ask", "chat", "docs", "serve")
+_SUGGESTED = re.compile(rf"(?<![\w/.-])rag ({'|'.join(_COMMANDS_WITH_INDEX_DIR)})\b(?![^`)]*--index-dir)")
+
+
+def with_index_dir(message: str, index_dir: Path | None) -> str:
+    """`message` with `--index-dir DIR` added to each `rag ...` command it suggests that lacks
+    one, so the fix acts on the folder the user named (nothing added for the default)."""
+    if index_dir is None or Path(index_dir) == DEFAULT_INDEX_DIR:
+        return message
+    return _SUGGESTED.sub(lambda m: f"{m.group()} --index-dir {shlex.quote(str(index_dir))}", message)
+
+
+def _fail(ctx: click.Context, message: str, code: int) -> None:
+    click.echo(f"Error: {with_index_dir(message, ctx.params.get('index_dir'))}", err=True)
+    ctx.exit(code)
 
 
 _say = TerminalProgress()  # messages on stderr, and a progress bar when it is a terminal
@@ -182,7 +206,7 @@ def open_bot(index_dir: Path, sources: Sequence[Path] = (), *, refresh: bool = F
             if missing:
                 raise IndexNotFoundError(
                     f"no index at {index_dir}, and no {', '.join(missing)}/ folder here to build one "
-                    "from: run `rag index FOLDER` first, or pass --index-dir") from None
+                    "from: index your articles first with `rag index FOLDER`") from None
             _say(f"No index in {index_dir} yet: building it from "
                  f"{', '.join(map(str, DEFAULT_SOURCES))} (one time)...")
             bot = RAG.build(None, index_dir=index_dir, progress=_say)
@@ -324,6 +348,9 @@ def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | 
         raise click.UsageError("settings to compare go after --compare, e.g. rag eval --compare dense hybrid")
     if set_path is not None and suite not in ("seeds", "all"):
         raise click.UsageError(f"--set applies to the seeds suite, not to {suite}")
+    if set_path is not None and not set_path.is_file():
+        raise click.UsageError(f"no question set at {set_path}: give a JSONL file of questions, e.g. one "
+                               f"made from thumbs-down answers by `rag feedback --to-eval {set_path}`")
     sys.exit(run_suites(suite, data_dir=data_dir, cache_dir=cache_dir or CACHE_ROOT, out_dir=out_dir,
                         compare=list(specs), as_json=as_json, set_path=set_path, index_dir=index_dir,
                         sources=list(sources) or list(DEFAULT_SOURCES),
@@ -346,3 +373,35 @@ def serve_cmd(host: str, port: int, index_dir: Path, sources: tuple[Path, ...], 
 
     serve(host=host, port=port, index_dir=index_dir, sources=list(sources), upload_dir=upload_dir,
           feedback_log=feedback_log)
+
+
+@main.command("feedback")
+@click.option("--feedback-log", "log", type=click.Path(path_type=Path, dir_okay=False),
+              default=Path("feedback.jsonl"), show_default=True, help="The votes `rag serve` wrote.")
+@click.option("--to-eval", "to_eval", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Append each thumbs-down as an eval row to this JSONL file (for `rag eval --set`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the thumbs-down records as JSON lines.")
+def feedback_cmd(log: Path, to_eval: Path | None, as_json: bool) -> None:
+    """List the answers people voted down in the web chat; with --to-eval, make them eval rows
+    whose accepted answers a person fills in, so complaints become tests."""
+    from ui.feedback import append_eval_rows, read_feedback, thumbs_down
+
+    if not log.is_file():
+        raise click.UsageError(f"no feedback log at {log}: the web chat writes votes there "
+                               f"(`rag serve --feedback-log {shlex.quote(str(log))}`)")
+    down = thumbs_down(read_feedback(log))
+    if to_eval is not None:
+        written, known = append_eval_rows(down, to_eval)
+        click.echo(f"{written} new eval row(s) in {to_eval}" + (f" ({known} already there)" if known else "")
+                   + f". Fill in each row's \"answers\" (and check \"docs\" and \"evidence\"), then run "
+                   f"`rag eval --set {shlex.quote(str(to_eval))}`.")
+        return
+    for record in down:
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        cited = ", ".join(dict.fromkeys(c["source"] for c in record["citations"])) or "nothing"
+        click.echo(f"{record['timestamp']}  {record['question']}\n  answer: {record['answer']}\n"
+                   f"  cited: {cited}")
+    if not down and not as_json:
+        click.echo(f"No thumbs-down answers in {log}.")

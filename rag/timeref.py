@@ -20,7 +20,10 @@ dates ("May 22", "December 2012"), counts without "ago" ("ten years"), tense (a 
 read as past), timezones, and reference points other than the publication date ("the
 previous year" is counted from the article). A phrase that may be an idiom is skipped
 rather than mis-dated ("the last year", "his last week", "the first time in ten years",
-"the highest in 20 years"), as is a count that would leave years 1-9999.
+"the highest in 20 years"), as is a count that would leave years 1-9999. A phrase right
+beside a date the sentence states ("earlier this month on May 7", "last Friday, May 24",
+"On May 7, earlier this month") is not read either: the quote dates itself, and a note
+counted from the article date could contradict it.
 """
 from __future__ import annotations
 
@@ -60,6 +63,17 @@ _PATTERN = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# A date the sentence states itself: "May 7", "7 May 2013", "Nov. 21", "May 2013", "2013-05-07".
+_NAMED_MONTH = (r"(?-i:(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)\.|"
+                + "|".join(MONTHS) + ")")
+_STATED = (rf"(?:{_NAMED_MONTH}\s+[0-9]{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+[0-9]{{4}})?"
+           rf"|[0-9]{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_NAMED_MONTH}(?:,?\s+[0-9]{{4}})?"
+           rf"|{_NAMED_MONTH}\s+[0-9]{{4}}|[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})")
+_PART_OF_DAY = r"(?:morning|afternoon|evening|night)"
+_STATED_AFTER = re.compile(  # "earlier this month on May 7", "last Friday evening, May 24"
+    rf"(?:\s+{_PART_OF_DAY})?[\s,]*\(?\s*(?:(?:on|in|of|at)\s+(?:the\s+)?)?(?:(?:{'|'.join(WEEKDAYS)}),?\s+)?"
+    rf"(?:{_STATED}|(?<=in )(?:(?-i:{'|'.join(MONTHS)})|[0-9]{{4}})\b)", re.IGNORECASE)
+_STATED_BEFORE = re.compile(rf"{_STATED}[\s,]*\(?\s*$", re.IGNORECASE)  # "On May 7, earlier this month"
 _STEP = {"last": -1, "the previous": -1, "next": 1}  # every form of "this" is 0
 
 
@@ -82,7 +96,7 @@ def find_time_references(sentence: str, published: str | None) -> list[TimeRefer
     day = _parse_date(published)
     refs = []
     for match in _PATTERN.finditer(sentence):
-        if _is_idiom(sentence, match):
+        if _is_idiom(sentence, match) or _beside_a_stated_date(sentence, match):
             continue
         try:
             resolved = None if day is None else _resolve(match, day)
@@ -124,6 +138,13 @@ def _parse_date(published: str | None) -> date | None:
         return date.fromisoformat(published)
     except ValueError as error:
         raise ValueError(f"published is not a calendar date: {published!r}") from error
+
+
+def _beside_a_stated_date(sentence: str, match: re.Match[str]) -> bool:
+    """True when the sentence names the date right beside the phrase ("earlier this month on
+    May 7"): the quote dates itself, and a note could only repeat or contradict it."""
+    return bool(_STATED_AFTER.match(sentence, match.end())
+                or _STATED_BEFORE.search(sentence[: match.start()]))
 
 
 def _is_idiom(sentence: str, match: re.Match[str]) -> bool:

@@ -132,3 +132,16 @@ def test_every_quote_cut_short_still_matches_its_question(seed_bot: RAG) -> None
                 assert set(tokenize(c.quote)) & set(seed_bot._state.data.lexical.expand(tokenize(row["question"]))), \
                     (row["id"], c.quote)
     assert cuts > 5  # the seeds' long sentences do get cut
+
+
+def test_a_quote_that_states_its_date_gets_no_contradicting_time_note(seed_bot):
+    answer = seed_bot.ask("Which bank stopped dealing with North Korea's Foreign Trade Bank?")
+    assert "Bank of China" in answer.text and "earlier this month on May 7" in answer.citations[0].quote
+    assert answer.notes == ()
+    assert "cannot be dated" not in answer.text and "counted from" not in answer.text
+
+
+def test_photo_captions_are_not_article_text(seed_bot):
+    answer = seed_bot.ask("When did Choe Ryong-hae arrive in Beijing?")
+    assert answer.citations and all("fair use" not in c.passage for c in answer.citations)
+    assert all("fair use" not in p.text for p in answer.passages)

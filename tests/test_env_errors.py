@@ -59,7 +59,8 @@ def test_rag_serve_on_a_port_in_use_is_one_error_line(tmp_path: Path) -> None:
     assert result.exit_code == 1, result.output
     assert result.stderr.strip() == (
         f"Error: port {port} on 127.0.0.1 is already in use (is the app already running?). Stop the other "
-        f"program or choose another port, e.g. `rag serve --port {port + 1}` (`make run PORT={port + 1}`)")
+        f"program or choose another port, e.g. `rag serve --index-dir {tmp_path / 'ix'} --port {port + 1}` "
+        f"(`make run PORT={port + 1}`)")
     assert not (tmp_path / "ix").exists()
 
 
@@ -72,8 +73,8 @@ def test_an_index_folder_that_cannot_be_written(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setattr(rag.storage.Path, "mkdir", lambda self, *a, **k: refuse(self))
     result = CliRunner().invoke(main, ["index", str(SEEDS), "--index-dir", str(tmp_path / "ix")])
     assert result.exit_code == 1
-    assert result.output.strip() == (f"Error: permission denied for {tmp_path / 'ix'}: choose a folder you "
-                                     "can write to (e.g. --index-dir) or fix its permissions.")
+    assert result.output.strip() == (f"Error: permission denied for {tmp_path / 'ix'}: fix its permissions, "
+                                     "or choose a folder you can write to with `rag index --index-dir FOLDER`")
 
 
 def test_a_source_that_does_not_exist_and_no_index(tmp_path: Path, monkeypatch) -> None:

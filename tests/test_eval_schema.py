@@ -55,7 +55,26 @@ MALFORMED = {
     "cross_doc with one doc": ([row(category="cross_doc")], 1, "at least two different docs"),
     "follow_up without follows": ([row(category="follow_up")], 1, "needs 'follows'"),
     "after a blank line": ([row(), "", "   ", row(category="quiz")], 4, "unknown category"),
+    "given not an object": ([row(given="it said May 23")], 1, "'given' must be an object"),
+    "from feedback, not filled in": ([row(id="feedback-1", answers=[], given={"answer": "x"})], 1,
+                                     "'feedback-1' comes from feedback and needs its accepted answers"),
 }
+
+
+def test_a_row_from_feedback_once_filled_in_is_a_question() -> None:
+    filled = row(id="feedback-1", given={"answer": "May 23 [1]", "citations": []})
+    unanswerable = row(id="feedback-2", category="unanswerable", answers=[], docs=[], evidence="",
+                       given={"answer": "x"})
+    first, second = parse_questions([filled, unanswerable])
+    assert (first.id, first.answers, second.answerable) == ("feedback-1", ("May 22",), False)
+
+
+def test_load_questions_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text(row(category="quiz") + "\n", encoding="utf-8")
+    with pytest.raises(ValueError) as caught:
+        load_questions(path)
+    assert str(caught.value).startswith(f"{path}: line 1: unknown category")
 
 
 @pytest.mark.parametrize("lines,line,problem", MALFORMED.values(), ids=MALFORMED.keys())

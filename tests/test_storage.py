@@ -196,8 +196,8 @@ def test_rebuild_from_the_cli_after_corruption(seed_index_dir: Path, tmp_path: P
                            capture_output=True, text=True, timeout=300)
     assert asked.returncode == 1 and "Traceback" not in asked.stderr
     assert "index is corrupt (sentences.npy does not match its checksum)" in asked.stderr
-    assert "rag index --rebuild" in asked.stderr
-    rebuilt = subprocess.run([rag_bin, "index", "--rebuild", "--index-dir", str(index_dir)],
+    assert f"`rag index --index-dir {index_dir} --rebuild`" in asked.stderr  # the command, as suggested
+    rebuilt = subprocess.run([rag_bin, "index", "--index-dir", str(index_dir), "--rebuild"],
                              env=_child_env(), capture_output=True, text=True, timeout=300)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text

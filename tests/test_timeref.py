@@ -42,9 +42,13 @@ FIND_CASES = [
     (JANG_VISIT, None, [("last August", None)]),
     (JANG_VISIT, "2013-05-24", [("last August", "August 2012")]),
     (SUSPENDED, "2013-05-24", [("last December", "December 2012")]),
-    (SUMMIT, "2013-05-24", [("earlier this month", "May 2013")]),  # "recently", "May 7": no
-    (AUDIENCE, "2013-05-27", [("on Friday", "2013-05-24")]),  # a Monday article
-    (AUDIENCE, "2013-05-24", [("on Friday", "2013-05-24")]),  # a Friday article: that day
+    # the quote dates itself ("earlier this month on May 7"): nothing to count, nothing to contradict
+    (SUMMIT, "2013-05-24", []),
+    (SUMMIT, "2013-06-03", []),  # counted from June, "earlier this month" would say June
+    (SUMMIT, None, []),  # no "cannot be dated" note for a sentence that says May 7
+    (AUDIENCE, "2013-05-27", []),  # "on Friday evening, May 24"
+    ("They met on Friday.", "2013-05-27", [("on Friday", "2013-05-24")]),  # a Monday article
+    ("They met on Friday.", "2013-05-24", [("on Friday", "2013-05-24")]),  # a Friday article: that day
     (ARRIVAL, "2013-05-24", []),  # "May 22", "three day", "December 2012" are not relative
     # years and decades: the year only
     ("It happened five years ago.", "2017-11-22", [("five years ago", "2012")]),
@@ -130,8 +134,24 @@ FIND_CASES = [
     ("Markets close on Fridays.", "2017-11-22", []),
 ]
 
+# a phrase beside a date the sentence states is left alone; one further away is read
+STATED_CASES = [
+    ("The bank stopped earlier this month on May 7.", "2013-06-03", []),
+    ("On May 7, earlier this month, the bank stopped.", None, []),
+    ("He left last Friday, May 24, for Seoul.", "2013-05-28", []),
+    ("He left last Friday evening (May 24) for Seoul.", "2013-05-28", []),
+    ("They met last week on Nov. 14.", "2017-11-22", []),
+    ("It opened three years ago, in 2010.", "2013-05-28", []),
+    ("It opened three years ago (7 May 2010).", "2013-05-28", []),
+    ("Sales rose last month, in April.", "2013-05-28", []),
+    ("Sales rose last month, on 2013-04-02.", "2013-05-28", []),
+    ("Sales rose last month and in May by 2%.", "2013-06-28", [("last month", "May 2013")]),
+    ("He said on Tuesday that may 7 be fine.", "2017-11-22", [("on Tuesday", "2017-11-21")]),
+    ("She came last August when talks began on May 7.", "2013-05-28", [("last August", "August 2012")]),
+]
 
-@pytest.mark.parametrize(("sentence", "published", "expected"), FIND_CASES)
+
+@pytest.mark.parametrize(("sentence", "published", "expected"), FIND_CASES + STATED_CASES)
 def test_find_time_references(sentence: str, published: str | None,
                               expected: list[tuple[str, str | None]]) -> None:
     refs = find_time_references(sentence, published)

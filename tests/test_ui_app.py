@@ -20,6 +20,7 @@ from gradio_client.exceptions import AppError  # noqa: E402
 
 import ui.app  # noqa: E402
 from rag import RAG  # noqa: E402
+from rag.config import Config  # noqa: E402
 from ui.app import PortInUseError, build_app, serve  # noqa: E402
 from ui.server import free_port, running  # noqa: E402
 from ui.service import BotService  # noqa: E402
@@ -176,10 +177,50 @@ def test_serve_builds_a_missing_index_and_says_so(tmp_path, monkeypatch, capsys)
           feedback_log=tmp_path / "f.jsonl")
     try:
         captured = capsys.readouterr()
-        assert "Loading the index" in captured.out and "building it from" in captured.err
+        assert "Loading the index" in captured.err and "building it from" in captured.err
+        assert f"[rag serve] The web chat is on {started['url']} (Ctrl+C stops it): 2 document(s)" \
+            in captured.err
+        assert "share=True" not in captured.out + captured.err  # the product never shares
         assert (tmp_path / "index" / "CURRENT").is_file()
         client = Client(started["url"], verbose=False, analytics_enabled=False,
                         download_files=False)
         assert "May 22" in ask(client, ARRIVAL)["answer"]
     finally:
         started["app"].close()
+
+
+@pytest.mark.parametrize("question, history, logged", [
+    ("", "[]", "user error (/ask): the question is empty"),
+    (ARRIVAL, "{", "user error (/ask): history_json is not valid JSON"),
+])
+def test_a_user_error_is_one_log_line_without_traceback(client, capfd, question, history, logged):
+    capfd.readouterr()
+    with pytest.raises(AppError):
+        client.predict(question, history, "{}", api_name="/ask")
+    out, err = capfd.readouterr()
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"[rag serve] {logged}")
+    assert "Traceback" not in out + err
+
+
+def test_a_real_fault_keeps_its_traceback(tmp_path, capfd):
+    class Broken:  # a bot with a bug: not a user error, so the console gets the traceback
+        config = Config()
+
+        def ask(self, *args, **kwargs):
+            raise ZeroDivisionError("a bug in the program")
+
+        def add(self, paths):
+            return None
+
+        def documents(self):
+            return []
+
+    app = build_app(Broken(), feedback_log=tmp_path / "f.jsonl")
+    with running(app) as url:
+        client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        capfd.readouterr()
+        with pytest.raises(AppError):
+            client.predict(ARRIVAL, "[]", "{}", api_name="/ask")
+        _, err = capfd.readouterr()
+    assert "Traceback" in err and "ZeroDivisionError: a bug in the program" in err

@@ -243,3 +243,19 @@ def test_markup_in_a_document_shows_as_text(tab, seed_index_dir, tmp_path):
 
 def _lines(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def test_an_empty_question_on_the_page_is_one_log_line(tab, served, capfd):
+    from playwright.sync_api import expect
+
+    url, _ = served
+    page = tab.page
+    page.goto(url)
+    expect(page.locator("#rag-chat .example").first).to_be_visible()
+    capfd.readouterr()
+    page.click("#rag-ask")
+    expect(page.get_by_text("Type a question first.")).to_be_visible()
+    out, err = capfd.readouterr()
+    lines = [line for line in (out + err).splitlines() if line.strip()]
+    assert lines == ["[rag serve] user error (ask): Type a question first."]
+    assert "Traceback" not in out + err

@@ -18,6 +18,7 @@ from rag.config import RETRIEVAL_MODES
 from ui.chat import make_ask_api, make_like, make_respond
 from ui.examples import example_questions
 from ui.feedback import FeedbackLog
+from ui.log import say, user_error
 from ui.render import documents_html, escape_chat_text, header_html, placeholder_html
 from ui.server import DEFAULT_MAX_UPLOAD_BYTES, PortInUseError, check_port, launch_app
 from ui.service import BotService
@@ -147,12 +148,20 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, index_dir: Path,
     from rag.progress import TerminalProgress
 
     check_port(host, port)
-    _say(f"Loading the index in {index_dir}/ (building it first if it is missing or out of date)...")
+    say(f"Loading the index in {index_dir}/ (building it first if it is missing or out of date)...")
     bot = RAG.open(index_dir=str(index_dir), sources=[str(s) for s in sources], uploads=upload_dir,
                    progress=TerminalProgress("[rag serve] "))
-    _say(f"Index ready. Starting the web chat on http://{host}:{port}/ (Ctrl+C stops it).")
     app = build_app(bot, feedback_log=Path(feedback_log), max_upload_bytes=max_upload_bytes)
-    launch_app(app, host=host, port=port, block=True, max_upload_bytes=max_upload_bytes)
+    launch_app(app, host=host, port=port, block=True, max_upload_bytes=max_upload_bytes,
+               announce=lambda url: say(started_line(url, bot, index_dir)))
+
+
+def started_line(url: str, bot: Any, index_dir: Path) -> str:
+    """The start-up line: where the chat is and what it answers from."""
+    docs = bot.documents()
+    chunks = sum(int(d.n_chunks) for d in docs)
+    return (f"The web chat is on {url} (Ctrl+C stops it): {len(docs)} document(s), "
+            f"{chunks} chunks indexed in {index_dir}/ from {', '.join(map(str, bot.sources.paths))}.")
 
 
 _WELCOME = ("**Ask about the news articles in the index.** Answers quote the articles, "
@@ -168,7 +177,7 @@ def _upload_handler(service: BotService, max_upload_bytes: int) -> Callable[[lis
         try:
             summary = add_uploads([Path(p) for p in paths], max_upload_bytes, service.upload)
         except (RagError, OSError) as error:
-            raise gr.Error(f"Could not add the files: {error}") from error
+            raise user_error(f"Could not add the files: {error}", event="upload") from error
         return (summary, *_refreshed(service), None, _choices(service))
 
     return on_upload
@@ -179,11 +188,11 @@ def _remove_handler(service: BotService) -> Callable[[list[str] | None], tuple]:
 
     def on_remove(names: list[str] | None) -> tuple:
         if not names:
-            raise gr.Error("Choose the documents to remove first.")
+            raise user_error("Choose the documents to remove first.", event="remove")
         try:
             report = service.remove(names)
         except (RagError, ValueError, OSError) as error:
-            raise gr.Error(f"Could not remove: {error}") from error
+            raise user_error(f"Could not remove: {error}", event="remove") from error
         summary = "\n".join(f"- **{escape_chat_text(n)}** removed from the index." for n in report.removed)
         return (summary, *_refreshed(service), gr.skip(), _choices(service))
 
@@ -214,7 +223,3 @@ def _example_text(data: gr.SelectData) -> str:
 
 def _reset() -> tuple:
     return "", [], placeholder_html(), []
-
-
-def _say(message: str) -> None:
-    print(f"[rag serve] {message}", flush=True)

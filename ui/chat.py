@@ -3,7 +3,8 @@
 The conversation is kept twice: the chat component holds what is shown (escaped HTML), and
 a list of *turns* (question, the answer's JSON, the chat index of its bubble) holds what the
 library and the feedback log need, so nothing is ever parsed back out of rendered HTML.
-Library errors and bad input become `gr.Error` here, with the library's message.
+Library errors and bad input become `gr.Error` here, with the library's message, and one
+line on the server's console (`ui.log.user_error`).
 Left out: layout (`app.py`) and HTML (`render.py`).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ import gradio as gr
 
 from rag import RagError
 from ui.feedback import FeedbackLog, vote_name
+from ui.log import user_error
 from ui.render import answer_chat, placeholder_html, question_chat, sources_html
 from ui.server import forget_session
 from ui.service import QUERY_SETTINGS, BotService
@@ -84,7 +86,7 @@ def make_ask_api(service: BotService) -> Callable[..., dict]:
             history = parse_history(history_json)
             answer = service.ask(question, history, **parse_settings(settings_json))
         except (ValueError, TypeError, RagError) as error:
-            raise gr.Error(str(error)) from error
+            raise user_error(str(error), event="/ask") from error
         finally:
             forget_session(request)  # the endpoint keeps nothing between calls
         return answer.to_dict()
@@ -102,7 +104,7 @@ def make_respond(service: BotService, stream_delay: float) -> Callable[..., Iter
                 fuzzy_names: bool) -> Iterator[tuple]:
         question = (question or "").strip()
         if not question:
-            raise gr.Error("Type a question first.")
+            raise user_error("Type a question first.", event="ask")
         shown = [*(messages or []), {"role": "user", "content": question_chat(question)}]
         yield "", [*shown, _bubble(f"*{SEARCHING}*")], placeholder_html(SEARCHING), turns
         history = [(t["question"], t["answer"]["answer"]) for t in turns]
@@ -112,7 +114,7 @@ def make_respond(service: BotService, stream_delay: float) -> Callable[..., Iter
         except (ValueError, RagError) as error:
             failed = _bubble(answer_chat(f"Could not answer: {error}", abstained=False))
             yield question, [*shown, failed], placeholder_html(), turns
-            raise gr.Error(str(error)) from error
+            raise user_error(str(error), event="ask") from error
         panel = sources_html(question, answer)
         done = [*turns, {"question": question, "answer": answer.to_dict(), "index": len(shown)}]
         prefixes = list(stream_prefixes(answer.text))
@@ -136,7 +138,7 @@ def make_like(log: FeedbackLog) -> Callable[..., None]:
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         turn = next((t for t in turns if t["index"] == index), None)
         if turn is None:
-            raise gr.Error("Only a finished answer can be rated.")
+            raise user_error("Only a finished answer can be rated.", event="vote")
         log.append(vote_name(data.liked), turn)
         gr.Info("Thanks, your feedback was saved.")
 

@@ -12,7 +12,7 @@ import errno
 import os
 import socket
 from contextlib import contextmanager
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -65,10 +65,12 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
                block: bool = True, max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
-               quiet: bool = False) -> str:
+               announce: Callable[[str], None] | None = None) -> str:
     """Launch `app` on `host:port` and return its URL; with `block=False` it runs in a thread.
 
-    `PortInUseError` if the port is taken.
+    Gradio's own start-up text is silenced (its "set `share=True`" hint is wrong for a
+    product that never shares); `announce(url)` runs once the server listens, before
+    blocking. `PortInUseError` if the port is taken.
     """
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # also read by Gradio's helpers
     # The queue keeps statistics of the last 10,000 events for a monitoring page (off here) and
@@ -81,7 +83,7 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
     try:
         _, url, _ = app.launch(
             server_name=host, server_port=port, share=False, inbrowser=False,
-            prevent_thread_lock=not block, show_error=True, quiet=quiet,
+            prevent_thread_lock=True, show_error=True, quiet=True,
             allowed_paths=[], max_file_size=max_upload_bytes, ssr_mode=False,
             mcp_server=False, pwa=False, enable_monitoring=False, run_history=False, footer_links=["api"],
             theme=make_theme(), css=CSS,
@@ -90,6 +92,10 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
         if "port" in str(error).lower():  # taken between our check and Gradio's bind
             raise PortInUseError(host, port) from error
         raise
+    if announce is not None:
+        announce(url)
+    if block:
+        app.block_thread()
     return url
 
 
@@ -109,8 +115,7 @@ def share_cores() -> None:
 def running(app: gr.Blocks, *, host: str = "127.0.0.1", port: int | None = None,
             **options: Any) -> Iterator[str]:
     """Run `app` in a background thread for the length of a `with` block; yields its URL."""
-    url = launch_app(app, host=host, port=port or free_port(host), block=False, quiet=True,
-                     **options)
+    url = launch_app(app, host=host, port=port or free_port(host), block=False, **options)
     try:
         yield url
     finally:

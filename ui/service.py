@@ -17,6 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
+from ui.log import say
+
 # "answerer" picks between the extractive answerer and the LLM endpoint the server was
 # started with; the endpoint itself (URL, model) is never a browser's to choose
 QUERY_SETTINGS = ("top_k", "retrieval", "fuzzy_names", "abstain_threshold", "answerer")
@@ -35,7 +37,7 @@ _END = object()  # the end of a stream
 
 def _quiet_wait(message: str) -> None:
     """Progress of a write from the page: logged on the server's console."""
-    print(f"[rag serve] {message}", flush=True)
+    say(message)
 
 
 class BotService:

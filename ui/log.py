@@ -1,0 +1,25 @@
+"""The server's console: one line per event worth telling, prefixed `[rag serve]`.
+
+A person's mistake (an empty question, removing nothing) or a library error that explains
+itself (`RagError`, bad input) is a *user error*: the page shows the message and the console
+gets one line naming the event, never a traceback. Any other exception is a fault of the
+program and keeps Gradio's full traceback. Left out: log files and levels.
+"""
+from __future__ import annotations
+
+import sys
+
+import gradio as gr
+
+PREFIX = "[rag serve]"
+
+
+def say(message: str) -> None:
+    """One line on the server's console (stderr, flushed at once)."""
+    print(f"{PREFIX} {message}", file=sys.stderr, flush=True)
+
+
+def user_error(message: str, *, event: str) -> gr.Error:
+    """A `gr.Error` for the page, logged as one console line (no traceback) under `event`."""
+    say(f"user error ({event}): {message}")
+    return gr.Error(message, print_exception=False)
