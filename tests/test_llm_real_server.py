@@ -14,8 +14,10 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -26,8 +28,10 @@ ARRIVAL = "When did Choe Ryong-hae arrive in Beijing?"
 
 
 def _server_binary() -> str | None:
-    given = os.environ.get("RAG_TEST_LLAMA_SERVER")
-    return given or shutil.which("llama-server") or shutil.which("llama-cpp-server")
+    """The server: given, on PATH, or installed beside this Python (make llm-test puts it in .venv/bin)."""
+    here = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return (os.environ.get("RAG_TEST_LLAMA_SERVER") or shutil.which("llama-server", path=here)
+            or shutil.which("llama-cpp-server", path=here))
 
 
 def _model_file() -> str | None:

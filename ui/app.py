@@ -137,7 +137,7 @@ def _wire_chat(chat: _ChatParts, side: _SideParts, turns: gr.State,
 
 def serve(*, host: str = "127.0.0.1", port: int = 7860, index_dir: Path,
           sources: Sequence[Path] = (), upload_dir: Path | None = None, feedback_log: Path,
-          max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES) -> None:
+          max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, llm: dict[str, str] | None = None) -> None:
     """Load (or first build) the index, then run the web app until interrupted.
 
     `sources` are added to the index's own; uploads are stored in `upload_dir` (default:
@@ -151,6 +151,8 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, index_dir: Path,
     say(f"Loading the index in {index_dir}/ (building it first if it is missing or out of date)...")
     bot = RAG.open(index_dir=str(index_dir), sources=[str(s) for s in sources], uploads=upload_dir,
                    progress=TerminalProgress("[rag serve] "))
+    if llm:  # the endpoint of generated answers: the page offers them (URL and model fixed here)
+        bot = bot.with_settings(**llm)
     app = build_app(bot, feedback_log=Path(feedback_log), max_upload_bytes=max_upload_bytes)
     launch_app(app, host=host, port=port, block=True, max_upload_bytes=max_upload_bytes,
                announce=lambda url: say(started_line(url, bot, index_dir)))
