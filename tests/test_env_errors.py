@@ -44,7 +44,8 @@ def test_rag_index_with_an_unknown_model_is_one_error_line(tmp_path: Path) -> No
     assert result.exit_code == 1, result.output
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert errors == [f"Error: could not load the embedding model 'nope': no folder of that name, and no such "
-                      f"model in the local Hugging Face cache (nothing is downloaded: this runs offline); {FIX}"]
+                      "model in the local Hugging Face cache (nothing is downloaded: this runs offline); "
+                      + FIX.replace("rag index", f"rag index --index-dir {tmp_path / 'ix'}")]  # its folder
     assert "Traceback" not in result.output and not (tmp_path / "ix").exists()
 
 

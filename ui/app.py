@@ -78,7 +78,7 @@ class _SideParts:
 
 
 def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
-    with gr.Column(scale=3, min_width=420):
+    with gr.Column(scale=3, min_width=420, elem_id="rag-chat-col"):
         chatbot = gr.Chatbot(
             value=[], label="Conversation", elem_id="rag-chat", height=480,
             examples=_examples(documents), placeholder=_WELCOME, sanitize_html=True,
@@ -102,7 +102,7 @@ def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
 
 
 def _side_column(documents: Sequence[Any], max_upload_bytes: int) -> _SideParts:
-    with gr.Column(scale=2, min_width=340):
+    with gr.Column(scale=2, min_width=340, elem_id="rag-side-col"):
         with gr.Tabs():
             with gr.Tab("Sources", id="sources"):
                 sources = gr.HTML(placeholder_html(), elem_id="rag-sources")
@@ -130,8 +130,7 @@ def _wire_chat(chat: _ChatParts, side: _SideParts, turns: gr.State,
     chat.chatbot.example_select(_example_text, None, chat.question, **PRIVATE).then(respond, **io)
     reset = dict(fn=_reset, inputs=None, outputs=[chat.question, chat.chatbot, side.sources, turns],
                  **PRIVATE)
-    chat.clear.click(**reset)
-    chat.chatbot.clear(**reset)
+    chat.clear.click(**reset)  # the one way to clear (no trash icon on the chat as well)
     chat.chatbot.like(make_like(log), turns, None, **PRIVATE)
 
 

@@ -1,7 +1,8 @@
 """Event handlers: the streamed chat, the `/ask` API endpoint and answer feedback.
 
 The conversation is kept twice: the chat component holds what is shown (escaped HTML), and
-a list of *turns* (question, the answer's JSON, the chat index of its bubble) holds what the
+a list of *turns* (question, the answer's JSON, the chat index of its bubble, its section of
+the sources panel) holds what the
 library and the feedback log need, so nothing is ever parsed back out of rendered HTML.
 Library errors and bad input become `gr.Error` here, with the library's message, and one
 line on the server's console (`ui.log.user_error`).
@@ -18,8 +19,8 @@ import gradio as gr
 
 from rag import RagError
 from ui.feedback import FeedbackLog, vote_name
-from ui.log import user_error
-from ui.render import answer_chat, placeholder_html, question_chat, sources_html
+from ui.log import user_error, warn_user
+from ui.render import answer_chat, placeholder_html, question_chat, sources_html, sources_panel
 from ui.server import forget_session
 from ui.service import QUERY_SETTINGS, BotService
 
@@ -104,7 +105,9 @@ def make_respond(service: BotService, stream_delay: float) -> Callable[..., Iter
                 fuzzy_names: bool) -> Iterator[tuple]:
         question = (question or "").strip()
         if not question:
-            raise user_error("Type a question first.", event="ask")
+            warn_user("Type a question first.", event="ask")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
         shown = [*(messages or []), {"role": "user", "content": question_chat(question)}]
         yield "", [*shown, _bubble(f"*{SEARCHING}*")], placeholder_html(SEARCHING), turns
         history = [(t["question"], t["answer"]["answer"]) for t in turns]
@@ -112,14 +115,18 @@ def make_respond(service: BotService, stream_delay: float) -> Callable[..., Iter
             answer = service.ask(question, history, top_k=int(top_k), retrieval=retrieval,
                                  fuzzy_names=bool(fuzzy_names))
         except (ValueError, RagError) as error:
+            warn_user(str(error), event="ask")
             failed = _bubble(answer_chat(f"Could not answer: {error}", abstained=False))
-            yield question, [*shown, failed], placeholder_html(), turns
-            raise user_error(str(error), event="ask") from error
-        panel = sources_html(question, answer)
-        done = [*turns, {"question": question, "answer": answer.to_dict(), "index": len(shown)}]
+            yield question, [*shown, failed], sources_panel([t["sources"] for t in turns]), turns
+            return
+        turn = len(turns)
+        section = sources_html(question, answer, turn=turn, article=service.document_text)
+        done = [*turns, {"question": question, "answer": answer.to_dict(), "index": len(shown),
+                         "sources": section}]
+        panel = sources_panel([t["sources"] for t in done])
         prefixes = list(stream_prefixes(answer.text))
         for i, prefix in enumerate(prefixes, 1):
-            bubble = _bubble(answer_chat(prefix, abstained=answer.abstained))
+            bubble = _bubble(answer_chat(prefix, abstained=answer.abstained, turn=turn))
             yield "", [*shown, bubble], panel, done if i == len(prefixes) else turns
             if i < len(prefixes):
                 time.sleep(stream_delay)
@@ -140,6 +147,6 @@ def make_like(log: FeedbackLog) -> Callable[..., None]:
         if turn is None:
             raise user_error("Only a finished answer can be rated.", event="vote")
         log.append(vote_name(data.liked), turn)
-        gr.Info("Thanks, your feedback was saved.")
+        gr.Info("Thanks, your feedback was saved.", duration=3)
 
     return on_like
