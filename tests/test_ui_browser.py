@@ -404,3 +404,30 @@ def test_keyboard_only_and_one_way_to_clear(tab, served, seed_bot):
     expect(page.locator("#rag-chat .example").first).to_be_visible()
     expect(page.locator("#rag-chat .scroll-down-button-container")).to_be_hidden()
     expect(textbox).to_be_focused()
+
+
+def test_generated_answers_switch_streams_and_shows_the_check(tab, seed_bot, tmp_path):
+    """A server started with an LLM endpoint (the test chat server) shows the switch; the
+    answer streams in and is replaced by the checked one, its left-out sentence named."""
+    from playwright.sync_api import expect
+
+    from tests.llm_server import ChatServer, Reply
+
+    n = next(i for i, p in enumerate(seed_bot.retrieve(ARRIVAL), 1) if "May 22" in p.text)
+    reply = f"Choe Ryong-hae arrived in Beijing on May 22 [{n}]. He came by hot-air balloon [{n}]."
+    with ChatServer(lambda r: Reply(reply, pieces=8)) as llm:
+        bot = seed_bot.with_settings(llm_base_url=llm.url, llm_model=llm.model)
+        app = build_app(bot, feedback_log=tmp_path / "feedback.jsonl")
+        with running(app) as url:
+            page = tab.page
+            page.goto(url)
+            switch = page.locator("#rag-llm input[type=checkbox]")
+            expect(page.locator("#rag-llm")).to_contain_text(f"Written by {llm.model}")
+            switch.check()
+            bubble = ask_in_page(page, ARRIVAL, "not supported")  # waits for the checked answer
+            expect(bubble).to_contain_text("arrived in Beijing on May 22.")
+            expect(bubble).to_contain_text("Left out a generated sentence")
+            bubble.locator("a", has_text="[1]").first.click()
+            expect(page.locator("#rag-source-0-1")).to_be_visible()
+            screenshot(page, tmp_path, "browser_llm_answer.png")
+    assert tab.offsite == [] and tab.dialogs == []

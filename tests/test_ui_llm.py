@@ -39,3 +39,34 @@ def test_a_stream_error_reaches_the_caller(seed_bot) -> None:
         service = BotService(seed_bot.with_settings(llm_base_url=server.url, llm_model=server.model))
         with pytest.raises(LLMError, match=r"\(HTTP 503\): overloaded"):
             list(service.ask_stream(ARRIVAL, answerer="llm"))
+
+
+def test_the_page_streams_the_model_then_shows_the_checked_answer(seed_bot) -> None:
+    from ui.chat import WRITING, make_respond
+
+    n = next(i for i, p in enumerate(seed_bot.retrieve(ARRIVAL), 1) if "May 22" in p.text)
+    reply = f"Choe Ryong-hae arrived in Beijing on May 22 [{n}]. He flew on a golden dragon [{n}]."
+    with ChatServer(lambda r: Reply(reply, pieces=4)) as server:
+        service = BotService(seed_bot.with_settings(llm_base_url=server.url, llm_model=server.model))
+        updates = list(make_respond(service, 0)(ARRIVAL, [], [], 5, "hybrid", True, True))
+    bubbles = [u[1][-1]["content"] for u in updates]
+    streaming = [b for b in bubbles if WRITING in b]
+    assert len(streaming) == 4 and "golden dragon" in streaming[-1]  # the model's words, as they came
+    final = bubbles[-1]
+    assert "golden dragon" not in final.split("\n\n")[0] and "(#rag-cite-0-1)" in final
+    assert "Left out a generated sentence that is not supported" in final
+    turn = updates[-1][3][-1]
+    assert turn["answer"]["answer"] == "Choe Ryong-hae arrived in Beijing on May 22. [1]"
+    assert 'id="rag-source-0-1"' in updates[-1][2]
+
+
+def test_the_switch_is_shown_only_with_an_endpoint(seed_bot, tmp_path) -> None:
+    from ui.app import build_app
+
+    def switch(bot):
+        app = build_app(bot, feedback_log=tmp_path / "f.jsonl")
+        return next(b for b in app.blocks.values() if getattr(b, "elem_id", None) == "rag-llm")
+
+    assert switch(seed_bot).visible is False
+    shown = switch(seed_bot.with_settings(llm_base_url="http://127.0.0.1:9/v1", llm_model="llama3.2"))
+    assert shown.visible is True and shown.label == "Written by llama3.2"
