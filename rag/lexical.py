@@ -152,7 +152,8 @@ class LexicalIndex:
         """Read what `save` wrote."""
         import bm25s
 
-        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        # memory-mapped: an archive's BM25 matrix is read only where questions' words point
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True)
         words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
         return cls(bm25, {str(k): int(v) for k, v in words["doc_freq"].items()}, int(words["n_docs"]))
 
@@ -179,6 +180,23 @@ class LexicalIndex:
         for token in tokens:
             out.extend(v for v in self.variants(token) if v not in out)
         return out
+
+    def top(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """The `k` best chunks (row, BM25 score > 0) for the query tokens, best first, ties by
+        row: the same ranking as `scores`, but the work is in the postings of the query's
+        words (a sparse column per word), not in the number of chunks."""
+        matrix, ids = self._bm25.scores, self._bm25.vocab_dict
+        known = [ids[t] for t in tokens if t in self.vocabulary and t in ids]
+        if not known or k <= 0:
+            return []
+        spans = [(int(matrix["indptr"][t]), int(matrix["indptr"][t + 1])) for t in known]
+        rows = np.concatenate([matrix["indices"][a:b] for a, b in spans])
+        weights = np.concatenate([matrix["data"][a:b] for a, b in spans])
+        found, where = np.unique(rows, return_inverse=True)
+        total = np.zeros(len(found), dtype=np.float32)
+        np.add.at(total, where, weights)  # in word order, in float32: the same sums as `scores`
+        order = np.lexsort((found, -total))[:k]
+        return [(int(found[i]), float(total[i])) for i in order if total[i] > 0]
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens (unknown tokens add nothing)."""
