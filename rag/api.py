@@ -282,6 +282,14 @@ class RAG:
         return [DocumentInfo(id=d.id, source=d.source, title=d.title, date=d.date, byline=d.byline,
                              n_chunks=counts.get(d.id, 0)) for d in data.documents]
 
+    def document_text(self, source: str) -> str:
+        """The cleaned text of the indexed document whose source (a citation's `path`) or file
+        name is `source`: the text that citation spans point into. `KeyError` if none is."""
+        for d in self._state.data.documents:
+            if source in (d.source, d.name):
+                return d.text
+        raise KeyError(f"no indexed document {source!r}")
+
 
 def _finished(answer: Answer, notes: list[str], timings: dict[str, float]) -> Answer:
     """The answer with the question's notes first and the time each step took."""

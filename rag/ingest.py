@@ -2,7 +2,7 @@
 
 Cleaning: Unicode NFC, straight quotes, one space between words, one blank line between
 paragraphs; web boilerplate lines (comment forms, share buttons, navigation, copyright and
-contact lines), photo captions and credit lines, and verbatim repeats are dropped. Title, date and byline are read off the
+contact lines) and verbatim repeats are dropped. Title, date and byline are read off the
 cleaned text. A file it cannot use becomes a `SkippedFile` with the reason, never an error.
 
 Left out: HTML/PDF parsing, joining hard-wrapped lines (a line stays a line), dash
@@ -49,25 +49,6 @@ BOILERPLATE_PATTERNS = (
     r"|copy link|save|comments?)\W*)+",
 )
 _BOILERPLATE_RE = re.compile("|".join(f"(?:{p})" for p in BOILERPLATE_PATTERNS), re.IGNORECASE)
-
-# A photo credit, as a whole sentence (case-insensitive; a name after "by" needs a capital).
-# A short line whose first or last sentence is one is a caption: the picture's text, not the
-# article's. Longer lines are prose, whatever they contain.
-MAX_CAPTION_CHARS = 400
-_PICTURE = r"(?:photo(?:graph)?|image|picture|pic|illustration|graphic|video|footage)s?"
-_AGENCY = (r"(?:getty\s+images|ap(?:\s+photo)?|afp|reuters|epa(?:-efe)?|efe|shutterstock|alamy|xinhua"
-           r"|yonhap|kcna|pa(?:\s+(?:images|wire|media))?|anadolu|bloomberg|newscom|zuma(?:\s+press)?)")
-CREDIT_PATTERNS = (
-    rf"(?:file\s+)?{_PICTURE}(?:\s+(?:credit|courtesy|copyright|source|caption)s?\b(?:\s+of\b)?[\s,:]*"
-    rf"|\s*(?::|/|©|\((?:c|C)\))\s*|\s+by\s+(?-i:[A-Z])).{{0,200}}",  # Photo: ... / Image copyright ...
-    r"credits?\s*:.{1,120}",  # Credit: Getty Images
-    rf"(?:[\w'-]+\s+){{0,3}}?{_PICTURE}\b.{{0,60}}?\b(?:used|utili[sz]ed|reproduced|published)\s+"
-    r"(?:under|with)\s+(?:(?:a|an|the)\s+)?(?:fair[\s-]+use|permission|licen[cs]e|creative\s+commons|cc\b).{0,60}",
-    rf"(?:[\w.' -]{{1,40}}\s*/\s*|[\w.' -]{{1,40}}\s+(?:via|for)\s+)?{_AGENCY}(?:\s*/\s*[\w.' -]{{1,40}})?",
-)
-_CREDIT_RE = re.compile(r"\(?\s*(?:" + "|".join(CREDIT_PATTERNS) + r")\s*\)?[.\s]*", re.IGNORECASE)
-# Sentence ends, and the space before a closing "(AP Photo/...)" that needs no full stop.
-_SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+(?=[\"'(\w])|\s+(?=\([^()]*\)\.?$)")
 
 # Curly quotes become straight; invisible marks (BOM, zero-width, soft hyphen) go. Other
 # spaces (tab, no-break, em space ...) and line breaks are left to str.split/splitlines.
@@ -148,21 +129,8 @@ def clean_text(raw: str) -> str:
 
 
 def is_boilerplate(line: str) -> bool:
-    """True when a whole (cleaned) line is web page furniture or a photo caption or credit
-    (`is_caption`) rather than article text."""
-    if is_caption(line):
-        return True
+    """True when a whole (cleaned) line is web page furniture rather than article text."""
     return len(line) <= MAX_BOILERPLATE_CHARS and _BOILERPLATE_RE.fullmatch(line) is not None
-
-
-def is_caption(line: str) -> bool:
-    """True for a photo caption or credit line: at most `MAX_CAPTION_CHARS`, and its first or
-    last sentence is a credit ("Photo: ...", "Image copyright ...", "(AP Photo/...)", "...
-    used under fair use ...", an agency name alone)."""
-    if len(line) > MAX_CAPTION_CHARS:
-        return False
-    sentences = _SENTENCE_GAP.split(line.strip())
-    return any(_CREDIT_RE.fullmatch(s) for s in {sentences[0], sentences[-1]})
 
 
 def find_date(lines: Sequence[str]) -> str | None:

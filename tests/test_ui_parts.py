@@ -17,8 +17,8 @@ import pytest
 from ui.chat import make_respond, parse_history, parse_settings, stream_prefixes
 from ui.examples import example_questions, headline_name, main_clause
 from ui.feedback import FeedbackLog, vote_name
-from ui.render import (ABSTAIN_BADGE, answer_chat, documents_html, escape_chat_text,
-                       highlight, sources_html)
+from ui.render import (ABSTAIN_BADGE, answer_chat, article_html, citation_html, documents_html,
+                       escape_chat_text, highlight, sources_html, sources_panel, where_in_article, window)
 from ui.server import PortInUseError, check_port, free_port
 from ui.service import BotService
 from ui.uploads import MAX_UPLOAD_FILES, add_uploads, check_upload, read_uploads, sanitize_filename
@@ -32,6 +32,9 @@ class Cite:
     quote: str
     passage: str
     date: str | None = None
+    path: str = ""
+    start: int = 0
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -104,8 +107,60 @@ def test_sources_panel_escapes_everything_from_documents():
                 date="2024-01-02")
     panel = sources_html(f"Q {evil}", Ans("A [1]", citations=(cite,)))
     assert "<script>" not in panel
-    assert panel.count("&lt;script&gt;") == 4  # question, title, file name, passage
+    assert panel.count("&lt;script&gt;") == 5  # question, title (and its tooltip), file name, passage
     assert "<mark>Quote &lt;script&gt;" in panel and "2024-01-02" in panel
+
+
+def test_markers_link_to_their_cards_only_when_the_turn_is_known():
+    assert answer_chat("Arrived. [1] Left. [12]", abstained=False, turn=3) == (
+        "Arrived. [&#91;1&#93;](#rag-cite-3-1) Left. [&#91;12&#93;](#rag-cite-3-12)")
+    assert answer_chat("[1](x)", abstained=False, turn=0) == "[&#91;1&#93;](#rag-cite-0-1)&#40;x)"
+    assert answer_chat("A [1]", abstained=False) == "A [1]"
+
+
+ARTICLE = "Lamp relit\n\nBy A. Reporter\n\nThe lamp was relit on 14 March. Crowds came.\n\nIt shines."
+
+
+@pytest.mark.parametrize("start, expected", [(0, "paragraph 1 of 4"), (11, "paragraph 1 of 4"),
+                                             (12, "paragraph 2 of 4"), (ARTICLE.index("The"), "paragraph 3 of 4"),
+                                             (len(ARTICLE) - 1, "paragraph 4 of 4")])
+def test_where_in_article(start, expected):
+    assert where_in_article(ARTICLE, start) == expected
+
+
+def test_a_card_shows_where_the_quote_is_and_the_whole_article():
+    start = ARTICLE.index("The lamp")
+    cite = Cite(1, "lamp.txt", "Lamp relit", "The lamp was relit on 14 March.", ARTICLE[start:],
+                path="/c/lamp.txt", start=start, end=start + 31)
+    card = citation_html(cite, 2, ARTICLE)
+    assert 'id="rag-source-2-1"' in card and "paragraph 3 of 4" in card
+    assert ('<mark class="rag-quote">The lamp was relit on 14 March.</mark> Crowds came.<br>It shines.'
+            in card)
+    assert "rag-article" not in citation_html(cite, 2, None)  # no text: no article view
+    assert "rag-article" not in citation_html(cite, 2, ARTICLE[:10])  # a span outside the text
+
+
+def test_window_cuts_at_words_around_the_quote():
+    passage = " ".join(f"w{i}" for i in range(100))
+    cut = window(passage, "w50 w51", chars=10)
+    assert cut == "… w48 w49 w50 w51 w52 w53 …"  # whole words within 10 characters either side
+    assert window("short one", "short", chars=10) == "short one"
+    assert window(passage, "not there", chars=10) == passage
+
+
+def test_article_html_of_a_huge_article_is_cut_around_the_quote():
+    text = "a " * 100_000 + "QUOTE" + " b" * 100_000
+    shown = article_html(text, 200_000, 200_005, chars=100)
+    assert shown.startswith("… ") and shown.endswith(" …") and len(shown) < 300
+    assert '<mark class="rag-quote">QUOTE</mark>' in shown
+
+
+def test_sources_panel_shows_the_last_answer_and_keeps_the_others():
+    panel = sources_panel(['<div class="rag-sources" data-turn="0">a</div>',
+                           '<div class="rag-sources" data-turn="1">b</div>'])
+    assert panel == ('<div class="rag-sources" hidden data-turn="0">a</div>'
+                     '<div class="rag-sources" data-turn="1">b</div>')
+    assert "Ask a question." in sources_panel([])
 
 
 def test_sources_panel_of_an_abstention_says_why():
@@ -272,7 +327,8 @@ def test_respond_streams_and_keeps_the_turns():
     bot = FakeBot(answer=Ans("one two three four five six seven [1]", citations=(
         Cite(1, "a.txt", "T", "one two", "one two three"),)))
     respond = make_respond(BotService(bot), stream_delay=0)
-    earlier = [{"question": "Q0", "answer": {"answer": "A0"}, "index": 1}]
+    earlier = [{"question": "Q0", "answer": {"answer": "A0"}, "index": 1,
+                "sources": '<div class="rag-sources" data-turn="0">Q0 sources</div>'}]
     updates = list(respond("  Q1 ", [{"role": "user", "content": "Q0"},
                                      {"role": "assistant", "content": "A0"}],
                            earlier, 3.0, "dense", False))
@@ -281,18 +337,21 @@ def test_respond_streams_and_keeps_the_turns():
     assert first[0] == "" and first[1][2] == {"role": "user", "content": "Q1"}
     assert "Searching" in first[1][3]["content"] and "Searching" in first[2]
     bubbles = [u[1][3]["content"] for u in updates[1:]]
-    assert bubbles[0] == "one two three" and bubbles[-1] == "one two three four five six seven [1]"
+    assert bubbles[0] == "one two three"
+    assert bubbles[-1] == "one two three four five six seven [&#91;1&#93;](#rag-cite-1-1)"  # to its card
     assert len(bubbles) >= 3  # streamed, not shown at once
-    assert "<mark>one two</mark>" in last[2]
+    assert "<mark>one two</mark>" in last[2] and 'id="rag-source-1-1"' in last[2]
+    assert '<div class="rag-sources" hidden data-turn="0">Q0 sources' in last[2]  # the earlier answer's
     assert last[3][-1]["question"] == "Q1" and last[3][-1]["index"] == 3
     assert last[3][-1]["answer"]["answer"] == "one two three four five six seven [1]"
 
 
-def test_respond_refuses_an_empty_question():
-    import gradio as gr
-
-    with pytest.raises(gr.Error, match="Type a question"):
-        next(make_respond(BotService(FakeBot()), 0)("   ", [], [], 5, "hybrid", True))
+def test_respond_refuses_an_empty_question(capsys):
+    bot = FakeBot()
+    updates = list(make_respond(BotService(bot), 0)("   ", [], [], 5, "hybrid", True))
+    assert updates == [({"__type__": "update"},) * 4]  # the page stays as it is
+    assert bot.calls == []
+    assert capsys.readouterr().err == "[rag serve] user error (ask): Type a question first.\n"
 
 
 @dataclass

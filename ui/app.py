@@ -43,7 +43,7 @@ def build_app(bot: Any, *, feedback_log: Path, max_upload_bytes: int = DEFAULT_M
                    delete_cache=(3600, 3600)) as app:
         header = gr.HTML(header_html(documents))
         with gr.Row(equal_height=False):
-            chat = _chat_column(service.config, documents)
+            chat = _chat_column(service.config, documents, service.llm_configured)
             side = _side_column(documents, max_upload_bytes)
         turns = gr.State([])
         _wire_chat(chat, side, turns, make_respond(service, stream_delay),
@@ -65,6 +65,7 @@ class _ChatParts:
     top_k: gr.Slider
     retrieval: gr.Radio
     fuzzy: gr.Checkbox
+    llm: gr.Checkbox  # generated answers; shown only when the server has an LLM endpoint
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class _SideParts:
     remove: gr.Button
 
 
-def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
-    with gr.Column(scale=3, min_width=420):
+def _chat_column(config: Any, documents: Sequence[Any], llm_offered: bool = False) -> _ChatParts:
+    with gr.Column(scale=3, min_width=420, elem_id="rag-chat-col"):
         chatbot = gr.Chatbot(
             value=[], label="Conversation", elem_id="rag-chat", height=480,
             examples=_examples(documents), placeholder=_WELCOME, sanitize_html=True,
@@ -91,6 +92,10 @@ def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
                                   elem_id="rag-question", autofocus=True)
             ask = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="rag-ask")
             clear = gr.Button("Clear", scale=1, min_width=80, elem_id="rag-clear")
+        llm = gr.Checkbox(value=False, visible=llm_offered, elem_id="rag-llm",
+                          label=f"Written by {getattr(config, 'llm_model', '') or 'a language model'}",
+                          info="The model writes the answer from the passages; every sentence is "
+                               "checked against the passage it cites, and unsupported ones are left out")
         with gr.Accordion("Settings", open=False, elem_id="rag-settings"):
             top_k = gr.Slider(1, 20, value=config.top_k, step=1,
                               label="Passages to retrieve (top-k)")
@@ -98,11 +103,11 @@ def _chat_column(config: Any, documents: Sequence[Any]) -> _ChatParts:
                                  info="dense: by meaning; lexical: by exact words; hybrid: both")
             fuzzy = gr.Checkbox(value=config.fuzzy_names, label="Fuzzy name matching",
                                 info="Also match other spellings of names")
-    return _ChatParts(chatbot, question, ask, clear, top_k, retrieval, fuzzy)
+    return _ChatParts(chatbot, question, ask, clear, top_k, retrieval, fuzzy, llm)
 
 
 def _side_column(documents: Sequence[Any], max_upload_bytes: int) -> _SideParts:
-    with gr.Column(scale=2, min_width=340):
+    with gr.Column(scale=2, min_width=340, elem_id="rag-side-col"):
         with gr.Tabs():
             with gr.Tab("Sources", id="sources"):
                 sources = gr.HTML(placeholder_html(), elem_id="rag-sources")
@@ -123,15 +128,14 @@ def _side_column(documents: Sequence[Any], max_upload_bytes: int) -> _SideParts:
 
 def _wire_chat(chat: _ChatParts, side: _SideParts, turns: gr.State,
                respond: Callable[..., Any], log: FeedbackLog) -> None:
-    io = dict(inputs=[chat.question, chat.chatbot, turns, chat.top_k, chat.retrieval, chat.fuzzy],
+    io = dict(inputs=[chat.question, chat.chatbot, turns, chat.top_k, chat.retrieval, chat.fuzzy, chat.llm],
               outputs=[chat.question, chat.chatbot, side.sources, turns], **PRIVATE)
     chat.question.submit(respond, **io)
     chat.ask.click(respond, **io)
     chat.chatbot.example_select(_example_text, None, chat.question, **PRIVATE).then(respond, **io)
     reset = dict(fn=_reset, inputs=None, outputs=[chat.question, chat.chatbot, side.sources, turns],
                  **PRIVATE)
-    chat.clear.click(**reset)
-    chat.chatbot.clear(**reset)
+    chat.clear.click(**reset)  # the one way to clear (no trash icon on the chat as well)
     chat.chatbot.like(make_like(log), turns, None, **PRIVATE)
 
 

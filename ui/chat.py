@@ -1,7 +1,8 @@
 """Event handlers: the streamed chat, the `/ask` API endpoint and answer feedback.
 
 The conversation is kept twice: the chat component holds what is shown (escaped HTML), and
-a list of *turns* (question, the answer's JSON, the chat index of its bubble) holds what the
+a list of *turns* (question, the answer's JSON, the chat index of its bubble, its section of
+the sources panel) holds what the
 library and the feedback log need, so nothing is ever parsed back out of rendered HTML.
 Library errors and bad input become `gr.Error` here, with the library's message, and one
 line on the server's console (`ui.log.user_error`).
@@ -18,13 +19,15 @@ import gradio as gr
 
 from rag import RagError
 from ui.feedback import FeedbackLog, vote_name
-from ui.log import user_error
-from ui.render import answer_chat, placeholder_html, question_chat, sources_html
+from ui.log import user_error, warn_user
+from ui.render import (answer_chat, escape_chat_text, placeholder_html, question_chat, sources_html,
+                       sources_panel)
 from ui.server import forget_session
 from ui.service import QUERY_SETTINGS, BotService
 
 STREAM_WORDS = 3  # words added to the bubble per streamed update
 SEARCHING = "Searching the articles…"
+WRITING = "Writing; each sentence is checked against its source when done…"
 
 
 def stream_prefixes(text: str, step: int = STREAM_WORDS) -> Iterator[str]:
@@ -101,30 +104,60 @@ def make_respond(service: BotService, stream_delay: float) -> Callable[..., Iter
     """
 
     def respond(question: str, messages: list, turns: list, top_k: float, retrieval: str,
-                fuzzy_names: bool) -> Iterator[tuple]:
+                fuzzy_names: bool, use_llm: bool = False) -> Iterator[tuple]:
         question = (question or "").strip()
         if not question:
-            raise user_error("Type a question first.", event="ask")
+            warn_user("Type a question first.", event="ask")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
         shown = [*(messages or []), {"role": "user", "content": question_chat(question)}]
         yield "", [*shown, _bubble(f"*{SEARCHING}*")], placeholder_html(SEARCHING), turns
         history = [(t["question"], t["answer"]["answer"]) for t in turns]
+        settings = {"top_k": int(top_k), "retrieval": retrieval, "fuzzy_names": bool(fuzzy_names)}
         try:
-            answer = service.ask(question, history, top_k=int(top_k), retrieval=retrieval,
-                                 fuzzy_names=bool(fuzzy_names))
+            if use_llm:  # the model's words as they come, then the checked answer replaces them
+                answer = yield from _written(service, question, history, settings, shown, turns)
+            else:
+                answer = service.ask(question, history, **settings)
         except (ValueError, RagError) as error:
+            warn_user(str(error), event="ask")
             failed = _bubble(answer_chat(f"Could not answer: {error}", abstained=False))
-            yield question, [*shown, failed], placeholder_html(), turns
-            raise user_error(str(error), event="ask") from error
-        panel = sources_html(question, answer)
-        done = [*turns, {"question": question, "answer": answer.to_dict(), "index": len(shown)}]
-        prefixes = list(stream_prefixes(answer.text))
+            yield question, [*shown, failed], sources_panel([t["sources"] for t in turns]), turns
+            return
+        turn = len(turns)
+        section = sources_html(question, answer, turn=turn, article=service.document_text)
+        done = [*turns, {"question": question, "answer": answer.to_dict(), "index": len(shown),
+                         "sources": section}]
+        panel = sources_panel([t["sources"] for t in done])
+        prefixes = [answer.text] if use_llm else list(stream_prefixes(answer.text))
         for i, prefix in enumerate(prefixes, 1):
-            bubble = _bubble(answer_chat(prefix, abstained=answer.abstained))
-            yield "", [*shown, bubble], panel, done if i == len(prefixes) else turns
+            bubble = answer_chat(prefix, abstained=answer.abstained, turn=turn)
+            if use_llm:
+                bubble += checked_notes(answer)
+            yield "", [*shown, _bubble(bubble)], panel, done if i == len(prefixes) else turns
             if i < len(prefixes):
                 time.sleep(stream_delay)
 
     return respond
+
+
+def _written(service: BotService, question: str, history: list, settings: dict[str, Any], shown: list,
+             turns: list) -> Iterator[tuple]:
+    """Yields the chat with the model's reply growing as it streams; returns the checked answer."""
+    written = ""
+    for item in service.ask_stream(question, history, answerer="llm", **settings):
+        if not isinstance(item, str):
+            return item
+        written += item
+        bubble = _bubble(answer_chat(written, abstained=False) + f"\n\n*{WRITING}*")
+        yield "", [*shown, bubble], placeholder_html(WRITING), turns
+    raise RuntimeError("the answer stream ended without an answer")
+
+
+def checked_notes(answer: Any) -> str:
+    """What the citation check did to a generated answer, as lines under the bubble."""
+    lines = [f"*{escape_chat_text(note)}*" for note in answer.notes]
+    return ("\n\n" + "\n\n".join(lines)) if lines else "\n\n*Every sentence checked against the passage it cites.*"
 
 
 def _bubble(content: str) -> dict[str, str]:
@@ -140,6 +173,6 @@ def make_like(log: FeedbackLog) -> Callable[..., None]:
         if turn is None:
             raise user_error("Only a finished answer can be rated.", event="vote")
         log.append(vote_name(data.liked), turn)
-        gr.Info("Thanks, your feedback was saved.")
+        gr.Info("Thanks, your feedback was saved.", duration=3)
 
     return on_like

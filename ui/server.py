@@ -17,7 +17,8 @@ from typing import Any, Callable, Iterator
 import gradio as gr
 
 from ui.service import WORKERS
-from ui.theme import CSS, make_theme
+from ui.page import HEAD
+from ui.theme import CSS, PAGE_CSS, make_theme
 
 CONCURRENCY_LIMIT = WORKERS  # events of one kind running at once (as many as library threads)
 QUEUE_SIZE = 64  # waiting requests beyond this are refused with "queue full"
@@ -86,7 +87,7 @@ def launch_app(app: gr.Blocks, *, host: str = "127.0.0.1", port: int = 7860,
             prevent_thread_lock=True, show_error=True, quiet=True,
             allowed_paths=[], max_file_size=max_upload_bytes, ssr_mode=False,
             mcp_server=False, pwa=False, enable_monitoring=False, run_history=False, footer_links=["api"],
-            theme=make_theme(), css=CSS,
+            theme=make_theme(), css=CSS, head=f"<style>{PAGE_CSS}</style>{HEAD}",
         )
     except OSError as error:
         if "port" in str(error).lower():  # taken between our check and Gradio's bind

@@ -117,3 +117,12 @@ class BotService:
     def documents(self) -> list[Any]:
         """`RAG.documents`: what is indexed."""
         return list(self._bot.documents())
+
+    def document_text(self, source: str) -> str | None:
+        """`RAG.document_text`: a cited document's text; None when it is no longer indexed
+        (removed since the answer) or the bot keeps no text, so its card has no article view."""
+        text_of = getattr(self._bot, "document_text", None)
+        try:
+            return text_of(source) if callable(text_of) else None
+        except KeyError:
+            return None

@@ -42,22 +42,41 @@ CSS = """
 .rag-abstain { display: inline-block; background: #fef3c7; color: #92400e;
   border: 1px solid #f59e0b; border-radius: 999px; padding: 1px 10px; font-size: 0.78em;
   font-weight: 700; letter-spacing: 0.04em; text-transform: uppercase; }
-#rag-sources { max-height: 640px; overflow-y: auto; }
-.rag-sources { display: flex; flex-direction: column; gap: 10px; }
+.rag-sources { display: flex; flex-direction: column; gap: 8px; min-width: 0; }
+.rag-sources > *, .rag-source-head { min-width: 0; }  /* a long title is cut, never widens the page */
+.rag-sources[hidden] { display: none; }
 .rag-sources-q { font-size: 0.85rem; color: #475569; font-weight: 600; }
 .rag-empty { color: #64748b; font-size: 0.95rem; margin: 4px 0; }
-.rag-source { border: 1px solid #dbe3ef; border-radius: 10px; padding: 12px 14px;
+.rag-source { border: 1px solid #dbe3ef; border-radius: 10px; padding: 10px 14px;
   background: #fff; }
 .rag-source-head { display: flex; align-items: flex-start; gap: 10px; }
 .rag-num { flex: none; width: 24px; height: 24px; border-radius: 50%; background: #1d4ed8;
   color: #fff; font-weight: 700; font-size: 0.8rem; display: inline-flex;
   align-items: center; justify-content: center; margin-top: 1px; }
-.rag-title { font-weight: 700; color: #0f172a; line-height: 1.3; }
-.rag-meta { margin: 4px 0 8px 34px; font-size: 0.82rem; color: #64748b; }
+.rag-title { font-weight: 700; color: #0f172a; line-height: 1.3; min-width: 0;
+  white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }  /* whole in its tooltip */
+.rag-meta { margin: 2px 0 4px 34px; font-size: 0.82rem; color: #64748b; }
 .rag-file { font-family: ui-monospace, monospace; font-size: 0.8rem; }
-.rag-passage { margin-left: 34px; font-size: 0.92rem; line-height: 1.55; color: #334155; }
+.rag-passage { margin-left: 34px; font-size: 0.9rem; line-height: 1.45; color: #334155; }
 .rag-passage mark { background: #fde68a; color: #0f172a; padding: 0 2px;
   border-radius: 3px; }
+.rag-source { scroll-margin: 12px; transition: box-shadow .2s, border-color .2s; }
+.rag-source.rag-active { border-color: #1d4ed8; box-shadow: 0 0 0 3px rgba(29, 78, 216, .25); }
+.rag-source.rag-active .rag-passage mark { outline: 2px solid #1d4ed8; }
+.rag-where { white-space: nowrap; }
+.rag-article { margin: 4px 0 0 34px; font-size: 0.85rem; }
+.rag-article summary { cursor: pointer; color: #1d4ed8; font-weight: 600; }
+.rag-article-text { max-height: 60vh; overflow-y: auto; margin-top: 6px; padding: 8px 10px;
+  border-left: 3px solid #dbe3ef; line-height: 1.55; color: #334155; }
+.rag-article-text mark { background: #fde68a; color: #0f172a; }
+#rag-chat a[href^="#rag-cite-"] { color: #1d4ed8; font-weight: 700; text-decoration: none;
+  font-size: 0.85em; white-space: nowrap; }
+#rag-chat a[href^="#rag-cite-"]:hover { text-decoration: underline; }
+/* one way to clear: the Clear button (Gradio 6 always draws a trash icon on the chat) */
+#rag-chat .top-panel button[aria-label="Clear"] { display: none; }
+/* nothing to scroll down to in an empty chat (Gradio's arrow may stay after Clear) */
+#rag-chat:not(:has([data-testid="bot"])) .scroll-down-button-container { display: none; }
+}
 .rag-docs table { width: 100%; border-collapse: collapse; font-size: 0.9rem; }
 .rag-docs th { text-align: left; color: #475569; font-weight: 600;
   border-bottom: 1px solid #dbe3ef; padding: 6px 8px; }
@@ -65,4 +84,19 @@ CSS = """
 .rag-docs-sum { color: #475569; margin: 0 0 6px; font-size: 0.9rem; }
 .rag-nowrap { white-space: nowrap; }
 .rag-num-col { text-align: right; }
+"""
+
+# Given in the page's <head> as written: Gradio scopes rules of `css` inside a media query
+# under its `.contain` element, which the page container and the notifications are not in.
+PAGE_CSS = """
+@media (max-width: 640px) {
+  .gradio-container { width: 100% !important; padding: 0 6px !important; }
+  #rag-chat-col, #rag-side-col { min-width: 100% !important; }
+  .rag-header h1 { font-size: 1.2rem; }
+  .rag-meta, .rag-passage, .rag-article { margin-left: 0 !important; }
+  /* notifications at the bottom, the newest only, never over the header */
+  .toast-wrap { top: auto !important; bottom: 8px; left: 8px !important; right: 8px !important;
+    width: auto !important; }
+  .toast-wrap > *:not(:last-child) { display: none; }
+}
 """
