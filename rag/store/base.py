@@ -63,7 +63,7 @@ def create_store(config: Config, name: str, dimension: int, *, index_dir: Path,
     if config.vector_store == "milvus":
         from .milvus import MilvusStore
 
-        return MilvusStore.create(config, name, dimension, index_dir=index_dir)
+        return MilvusStore.create(config, name, dimension, index_dir=index_dir, size_hint=size_hint)
     from .faiss import FaissStore
 
     return FaissStore.create(config, name, dimension, size_hint=size_hint)

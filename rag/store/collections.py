@@ -20,7 +20,7 @@ import numpy as np
 from ..config import Config
 from .base import COLLECTIONS, VectorStore, create_store, open_store
 
-ADD_SLICE = 50_000  # vectors per call to a store: memory stays bounded while filling one
+ADD_SLICE = 200_000  # vectors per call to a store: memory stays bounded; IVF cells are learnt from the first
 
 
 @dataclass(frozen=True)

@@ -35,10 +35,12 @@ class AnnSettings:
 
     @classmethod
     def choose(cls, config: Config, size: int) -> "AnnSettings":
-        """Exact up to `config.ann_threshold` vectors, IVF above (nlist about 4 * sqrt(size))."""
+        """Exact up to `config.ann_threshold` vectors, IVF above (nlist about 2 * sqrt(size):
+        fewer, larger cells than the usual 4 * sqrt keep k-means short on 2 cores)."""
         if size <= config.ann_threshold:
             return cls("exact")
-        nlist = config.ann_nlist or max(16, int(4 * math.sqrt(size)))
+        nlist = config.ann_nlist or int(2 * math.sqrt(size))
+        nlist = max(1, min(nlist, size // TRAIN_PER_CELL))  # k-means needs enough vectors per cell
         return cls("ivf", nlist, min(config.ann_nprobe, nlist))
 
 
@@ -48,9 +50,10 @@ class FaissStore:
     kind = "faiss"
 
     def __init__(self, name: str, index: Any, settings: AnnSettings, keys: np.ndarray, docs: np.ndarray,
-                 *, mapped: bool = False) -> None:
+                 *, mapped: str = "") -> None:
         self.name, self.settings = name, settings
-        self._index, self._keys, self._docs, self._mapped = index, keys, docs, mapped
+        self._index, self._keys, self._docs = index, keys, docs
+        self._mapped = mapped  # the file a memory-mapped index reads from ("": in memory)
 
     @classmethod
     def create(cls, config: Config, name: str, dimension: int, *, size_hint: int = 0) -> "FaissStore":
@@ -76,7 +79,7 @@ class FaissStore:
 
         settings = AnnSettings(entry["search"], int(entry.get("nlist", 0)), int(entry.get("nprobe", 0)))
         path = str(Path(folder) / entry["file"])
-        mapped = settings.kind == "ivf"
+        mapped = path if settings.kind == "ivf" else ""
         index = faiss.read_index(path, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY) if mapped else \
             faiss.read_index(path)
         if mapped:
@@ -138,8 +141,7 @@ class FaissStore:
         if config.vector_store != "faiss" or wanted.kind != self.settings.kind or \
                 (wanted.kind == "ivf" and not 0.5 <= wanted.nlist / self.settings.nlist <= 2.0):
             return None
-        index = faiss.deserialize_index(faiss.serialize_index(self._index)) if self._mapped else \
-            faiss.clone_index(self._index)
+        index = faiss.read_index(self._mapped) if self._mapped else faiss.clone_index(self._index)
         if wanted.kind == "ivf":
             index.nprobe = self.settings.nprobe
         return FaissStore(self.name, index, self.settings, np.array(self._keys), np.array(self._docs))
@@ -161,6 +163,6 @@ class FaissStore:
         import faiss
 
         if self._mapped:
-            self._index = faiss.deserialize_index(faiss.serialize_index(self._index))
+            self._index = faiss.read_index(self._mapped)
             self._index.nprobe = self.settings.nprobe
-            self._keys, self._docs, self._mapped = np.array(self._keys), np.array(self._docs), False
+            self._keys, self._docs, self._mapped = np.array(self._keys), np.array(self._docs), ""
