@@ -109,7 +109,9 @@ def save_index(data: IndexData, folder: Path) -> IndexData:
 
 def _write_files(data: IndexData, tmp: Path) -> Stores:
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in data.documents))
-    _write_jsonl(tmp / "chunks.jsonl", (asdict(c) for c in data.chunks))
+    # a chunk's text is its document's text[start:end]: not stored twice (an archive's chunks are GBs)
+    _write_jsonl(tmp / "chunks.jsonl", ({"id": c.id, "doc_id": c.doc_id, "ordinal": c.ordinal, "start": c.start,
+                                         "end": c.end, "n_tokens": c.n_tokens} for c in data.chunks))
     assert isinstance(data.sentences, SentenceTable)
     data.sentences.save(tmp / "sentences.spans.npy")
     np.save(tmp / "chunks.npy", np.asarray(data.chunk_vectors, dtype=np.float16))
@@ -223,7 +225,9 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
         config = config or saved
         check_compatible(manifest, config, folder)
         documents = tuple(Document(**row) for row in _read_jsonl(folder / "documents.jsonl"))
-        chunks = tuple(Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl"))
+        texts = {d.id: d.text for d in documents}
+        chunks = tuple(Chunk(**row) if "text" in row else Chunk(text=texts[row["doc_id"]][row["start"]:row["end"]], **row)
+                       for row in _read_jsonl(folder / "chunks.jsonl"))
         read = _read_vectors if version == FORMAT_VERSION else _read_vectors_v3
         sentences, chunk_vectors, sentence_vectors = read(folder, documents)
         lexical = LexicalIndex.load(folder / "lexical")

@@ -183,8 +183,8 @@ class LexicalIndex:
 
     def top(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
         """The `k` best chunks (row, BM25 score > 0) for the query tokens, best first, ties by
-        row: the same ranking as `scores`, but the work is in the postings of the query's
-        words (a sparse column per word), not in the number of chunks."""
+        row: the ranking of `scores` (sums in float64 here, so the last digit may differ),
+        from the postings of the query's words (a sparse column per word) in one pass."""
         matrix, ids = self._bm25.scores, self._bm25.vocab_dict
         known = [ids[t] for t in tokens if t in self.vocabulary and t in ids]
         if not known or k <= 0:
@@ -192,11 +192,14 @@ class LexicalIndex:
         spans = [(int(matrix["indptr"][t]), int(matrix["indptr"][t + 1])) for t in known]
         rows = np.concatenate([matrix["indices"][a:b] for a, b in spans])
         weights = np.concatenate([matrix["data"][a:b] for a, b in spans])
-        found, where = np.unique(rows, return_inverse=True)
-        total = np.zeros(len(found), dtype=np.float32)
-        np.add.at(total, where, weights)  # in word order, in float32: the same sums as `scores`
-        order = np.lexsort((found, -total))[:k]
-        return [(int(found[i]), float(total[i])) for i in order if total[i] > 0]
+        # one pass over the postings (bincount), then only the chunks that scored are ranked
+        total = np.bincount(rows, weights=weights, minlength=self.n_docs).astype(np.float32)
+        found = np.flatnonzero(total > 0)
+        if len(found) > k:  # every chunk tied with the k-th is kept, so ties still go by row
+            kth = np.partition(total[found], len(found) - k)[len(found) - k]
+            found = found[total[found] >= kth]
+        order = found[np.lexsort((found, -total[found]))][:k]
+        return [(int(i), float(total[i])) for i in order]
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens (unknown tokens add nothing)."""

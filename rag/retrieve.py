@@ -28,7 +28,7 @@ from .lexical import tokenize
 from .store.keys import KeyMap
 from .types import Chunk, Document, Passage
 
-SENTENCES_PER_CHUNK = 3  # sentences asked of the store per chunk wanted (most chunks hold several)
+SENTENCES_PER_CHUNK = 8  # sentences asked of the store per chunk wanted: the best crowd into few chunks
 
 
 @dataclass(frozen=True)
@@ -93,18 +93,20 @@ class Retriever:
         while wanted:
             scores, keys = self._stores.sentences.search(query.vector[None, :], wanted)
             best = {}
-            for row, score in zip(self._sentence_rows.rows(keys[0]).tolist(), scores[0].tolist()):
+            rows = self._sentence_rows.rows(keys[0])
+            spans = np.asarray(self.data.sentences.spans[np.maximum(rows, 0)]).tolist()  # one read, not one per row
+            for row, span, score in zip(rows.tolist(), spans, scores[0].tolist()):
                 if row >= 0:
-                    for chunk in self._chunks_of(row):
+                    for chunk in self._chunks_of(*span):
                         best.setdefault(chunk, score)
             if len(best) >= pool or wanted >= total:
                 break
             wanted = min(total, 4 * wanted)
         return [i for i, _ in sorted(best.items(), key=lambda item: (-item[1], item[0]))[:pool]]
 
-    def _chunks_of(self, row: int) -> list[int]:
-        """Rows of the chunks holding sentence `row` whole (one, or two where chunks overlap)."""
-        doc_row, start, end = (int(v) for v in self.data.sentences.spans[row])
+    def _chunks_of(self, doc_row: int, start: int, end: int) -> list[int]:
+        """Rows of the chunks holding a sentence (its document's row, its span) whole: one,
+        or two where chunks overlap."""
         starts, ends, rows = self._doc_chunks.get(self.data.documents[doc_row].id, ((), (), ()))
         j = bisect.bisect_right(starts, start) - 1
         out = []

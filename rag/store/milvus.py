@@ -140,3 +140,17 @@ def _connect(uri: str, config: Config, index_dir: Path) -> Any:
         except MilvusException as exc:
             raise VectorStoreError(f"cannot reach Milvus at {uri}: {exc}") from exc
     return _CLIENTS[(target, token)]
+
+
+def close_clients() -> None:
+    """Close every client this process opened (milvus-lite lets one process at a time hold
+    its file: close before another process opens it)."""
+    lite = [target for target, _ in _CLIENTS if "://" not in target]
+    while _CLIENTS:
+        _, client = _CLIENTS.popitem()
+        client.close()
+    if lite:
+        from milvus_lite.server_manager import server_manager_instance
+
+        for target in lite:  # the embedded server holds the file until released
+            server_manager_instance.release_server(target)
