@@ -8,7 +8,7 @@ RAG    := $(VENV)/bin/rag
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 7860
 
-.PHONY: run test install index chat eval eval-all bench loadtest browser screenshot clean train-reader llm-test calibrate-support
+.PHONY: run test install index chat eval eval-all bench bench-scale loadtest browser screenshot clean train-reader llm-test calibrate-support
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,13 @@ llm-test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test,bench]'
 	$(PY) benchmarks/run.py
+
+## Scale: the BBC archive repeated to 2k, 10k, 50k and 100k articles, for faiss exact, faiss ANN
+## and milvus-lite (build, disk, load, RSS, warm p50/p95, recall@10); about 30 minutes on 2 cores.
+## Needs the archive's cached index (eval/cache, from `make eval-all`). Writes benchmarks/results/scale.json,
+## docs/scale.png and the README table.
+bench-scale: $(STAMP)
+	$(PY) benchmarks/scale.py
 
 ## Load test of the web app: 20 concurrent clients over HTTP, 2 rounds of 30 s (more until
 ## 2,000 questions for the memory check); writes benchmarks/results/loadtest.json.

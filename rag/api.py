@@ -191,7 +191,7 @@ class RAG:
 
     def _save_locked(self, data: IndexData, changed: bool) -> None:
         if changed:
-            save_index(data, self.index_dir)
+            data = save_index(data, self.index_dir)  # with the stores it was written to
             self._set_data(data, live_token(self.index_dir))
 
     def _set_data(self, data: IndexData, token: str | None) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import numbers
+import re
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 READERS = ("trained", "heuristic")
 ANSWERERS = ("extractive", "llm")
+VECTOR_STORES = ("faiss", "milvus")
 # where the LLM answerer's endpoint may come from when not given (the CLI and web chat read them)
 LLM_ENV = {"llm_base_url": "RAG_LLM_BASE_URL", "llm_model": "RAG_LLM_MODEL"}
 INDEX_KEYS = ("model", "encoding", "chunk_tokens", "chunk_overlap")
@@ -54,6 +56,14 @@ class Config:
     llm_api_key_env: str = "RAG_LLM_API_KEY"  # the variable holding the key (the key is never stored)
     llm_timeout: float = 60.0  # seconds to wait for the server
     support_threshold: float = 0.525  # generated sentence vs cited passage; chosen by training/calibrate_support.py
+    # --- where the vectors are searched (rag/store; README "Vector stores") ---
+    vector_store: str = "faiss"  # "faiss": files in the index; "milvus": milvus-lite file or a Milvus server
+    ann_threshold: int = 50_000  # faiss: a collection with more vectors gets an approximate (IVF) index
+    ann_nlist: int = 0  # faiss IVF cells; 0: about 4 * sqrt(vectors)
+    ann_nprobe: int = 48  # faiss IVF cells searched per question (recall against speed; bench-scale)
+    milvus_uri: str = ""  # "": milvus-lite in <index>/milvus.db; else http://host:19530 of a server or cluster
+    milvus_token_env: str = "RAG_MILVUS_TOKEN"  # the variable holding the server's token (never stored)
+    milvus_collection: str = "rag"  # collection name prefix: <prefix>_chunks, <prefix>_sentences
 
     def __post_init__(self) -> None:
         for f in fields(self):  # types first: a range check on "5" would fail with a TypeError
@@ -84,6 +94,13 @@ class Config:
                "between 0 and 1")
         _check(self.llm_api_key_env.strip() != "", "llm_api_key_env", self.llm_api_key_env,
                "the name of an environment variable")
+        _check(self.vector_store in VECTOR_STORES, "vector_store", self.vector_store,
+               f"one of {', '.join(VECTOR_STORES)}")
+        _check(self.ann_threshold >= 1, "ann_threshold", self.ann_threshold, "at least 1")
+        _check(self.ann_nlist >= 0, "ann_nlist", self.ann_nlist, "0 (automatic) or more")
+        _check(self.ann_nprobe >= 1, "ann_nprobe", self.ann_nprobe, "at least 1")
+        _check(bool(re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,200}", self.milvus_collection)), "milvus_collection",
+               self.milvus_collection, "letters, digits and underscores, starting with a letter or underscore")
         _check(self.max_question_chars >= 10, "max_question_chars", self.max_question_chars,
                "at least 10")
 

@@ -47,3 +47,7 @@ class SourceNotFoundError(RagError):
 class LLMError(RagError):
     """The language-model server (answerer="llm") is unreachable, refused, timed out, or
     does not know the model."""
+
+
+class VectorStoreError(RagError):
+    """The vector store (a Milvus server) could not be reached or refused a request."""

@@ -20,6 +20,7 @@ from .embedding import Embedder
 from .index import IndexData
 from .lexical import LexicalIndex
 from .progress import bar
+from .store.sentences import SentenceTable
 from .types import Document, IndexReport, SkippedFile, SourceSet
 
 Progress = Callable[[str], None]
@@ -72,14 +73,16 @@ def update_index(previous: IndexData | None, documents: Sequence[Document], *, c
 def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Document],
               config: Config, embedder: Embedder, progress: Progress | None = None) -> IndexData:
     encoder = get_encoder(config.encoding)
-    docs, chunks, sentences = [], [], []
+    docs, chunks, sentence_parts = [], [], []
     chunk_vecs, sent_vecs = [], []
     if previous is not None:
         docs = [d for d in previous.documents if d.id in kept_ids]
         chunk_mask = np.array([c.doc_id in kept_ids for c in previous.chunks], dtype=bool)
-        sent_mask = np.array([s.doc_id in kept_ids for s in previous.sentences], dtype=bool)
+        table = previous.sentences if isinstance(previous.sentences, SentenceTable) else \
+            SentenceTable.of(previous.documents, previous.sentences)
+        sent_mask = table.doc_mask(kept_ids)
         chunks = [c for c, keep in zip(previous.chunks, chunk_mask) if keep]
-        sentences = [s for s, keep in zip(previous.sentences, sent_mask) if keep]
+        sentence_parts.append((table, sent_mask))
         chunk_vecs.append(previous.chunk_vectors[chunk_mask] if len(chunk_mask) else previous.chunk_vectors)
         sent_vecs.append(previous.sentence_vectors[sent_mask] if len(sent_mask) else previous.sentence_vectors)
     new_chunks = [c for d in fresh for c in chunk_document(d, encoder, max_tokens=config.chunk_tokens,
@@ -91,14 +94,15 @@ def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Do
     sent_vecs.append(vectors[len(new_chunks):])
     docs += list(fresh)
     chunks += new_chunks
-    sentences += new_sentences
+    sentence_parts.append((SentenceTable.of(fresh, new_sentences), None))
     dim = dim or embedder.dimension
     return IndexData(config=config, dimension=dim, documents=tuple(docs), chunks=tuple(chunks),
-                     chunk_vectors=_stack(chunk_vecs, dim), sentences=tuple(sentences),
+                     chunk_vectors=_stack(chunk_vecs, dim), sentences=SentenceTable.join(docs, sentence_parts),
                      sentence_vectors=_stack(sent_vecs, dim),
                      lexical=LexicalIndex.build([c.text for c in chunks]),
                      sources=previous.sources if previous is not None else SourceSet(),
-                     embedding=embedder_description(embedder) if fresh or previous is None else previous.embedding)
+                     embedding=embedder_description(embedder) if fresh or previous is None else previous.embedding,
+                     stores=previous.stores if previous is not None else None)
 
 
 def embed_all(embedder: Embedder, texts: list[str], progress: Progress | None = None) -> np.ndarray:
@@ -131,9 +135,11 @@ def drop_documents(data: IndexData, ids: set[str], embedder: Embedder) -> IndexD
 
 
 def _stack(parts: list[np.ndarray], dim: int) -> np.ndarray:
+    """The vectors as one float16 array: what the index stores, so answers from a freshly
+    built index and from the same index loaded again are the same."""
     parts = [p for p in parts if len(p) and p.shape[1] == dim]
-    return np.ascontiguousarray(np.vstack(parts), dtype=np.float32) if parts else \
-        np.zeros((0, dim), dtype=np.float32)
+    return np.ascontiguousarray(np.vstack(parts), dtype=np.float16) if parts else \
+        np.zeros((0, dim), dtype=np.float16)
 
 
 def with_sources(data: IndexData, documents: Sequence[Document]) -> IndexData:

@@ -152,7 +152,8 @@ class LexicalIndex:
         """Read what `save` wrote."""
         import bm25s
 
-        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0)
+        # memory-mapped: an archive's BM25 matrix is read only where questions' words point
+        bm25 = bm25s.BM25.load(str(folder), show_progress=False, verbosity=0, mmap=True)
         words = json.loads((folder / "words.json").read_text(encoding="utf-8"))
         return cls(bm25, {str(k): int(v) for k, v in words["doc_freq"].items()}, int(words["n_docs"]))
 
@@ -179,6 +180,26 @@ class LexicalIndex:
         for token in tokens:
             out.extend(v for v in self.variants(token) if v not in out)
         return out
+
+    def top(self, tokens: Sequence[str], k: int) -> list[tuple[int, float]]:
+        """The `k` best chunks (row, BM25 score > 0) for the query tokens, best first, ties by
+        row: the ranking of `scores` (sums in float64 here, so the last digit may differ),
+        from the postings of the query's words (a sparse column per word) in one pass."""
+        matrix, ids = self._bm25.scores, self._bm25.vocab_dict
+        known = [ids[t] for t in tokens if t in self.vocabulary and t in ids]
+        if not known or k <= 0:
+            return []
+        spans = [(int(matrix["indptr"][t]), int(matrix["indptr"][t + 1])) for t in known]
+        rows = np.concatenate([matrix["indices"][a:b] for a, b in spans])
+        weights = np.concatenate([matrix["data"][a:b] for a, b in spans])
+        # one pass over the postings (bincount), then only the chunks that scored are ranked
+        total = np.bincount(rows, weights=weights, minlength=self.n_docs).astype(np.float32)
+        found = np.flatnonzero(total > 0)
+        if len(found) > k:  # every chunk tied with the k-th is kept, so ties still go by row
+            kth = np.partition(total[found], len(found) - k)[len(found) - k]
+            found = found[total[found] >= kth]
+        order = found[np.lexsort((found, -total[found]))][:k]
+        return [(int(i), float(total[i])) for i in order]
 
     def scores(self, tokens: Sequence[str]) -> np.ndarray:
         """BM25 score of every chunk for the query tokens (unknown tokens add nothing)."""

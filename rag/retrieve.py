@@ -1,7 +1,9 @@
-"""Find the passages that best match a question: dense (FAISS), lexical (BM25) or hybrid.
+"""Find the passages that best match a question: dense (a vector store), lexical (BM25) or hybrid.
 
 Dense search ranks chunks twice: by the cosine of the chunk's vector, and by the cosine of
-its best-matching sentence (a long chunk's vector blurs the one sentence that answers).
+its best-matching sentence (a long chunk's vector blurs the one sentence that answers);
+both are searches of a vector store (`rag.store`), BM25 reads only the postings of the
+question's words, so no step of a question grows with the whole corpus.
 Hybrid fuses these rankings with BM25's by weighted reciprocal-rank fusion,
     score(chunk) = sum over rankings r of  w_r / (rrf_k + rank_r(chunk)),
 so no side's raw score scale matters. A chunk missing from one ranking gets nothing
@@ -15,6 +17,7 @@ from __future__ import annotations
 import bisect
 
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 
@@ -22,7 +25,10 @@ from .config import Config
 from .embedding import Embedder
 from .index import IndexData
 from .lexical import tokenize
+from .store.keys import KeyMap
 from .types import Chunk, Document, Passage
+
+SENTENCES_PER_CHUNK = 8  # sentences asked of the store per chunk wanted: the best crowd into few chunks
 
 
 @dataclass(frozen=True)
@@ -35,14 +41,16 @@ class Query:
 
 
 class Retriever:
-    """Searches one in-memory index."""
+    """Searches one index: its vector stores, its BM25 index, its tables."""
 
     def __init__(self, data: IndexData, embedder: Embedder) -> None:
         self.data = data
         self.embedder = embedder
-        self._faiss = data.faiss_index()
+        self._stores = data.searchable()
+        chunk_keys, sentence_keys = data.keys()
+        self._chunk_rows, self._sentence_rows = KeyMap(chunk_keys), KeyMap(sentence_keys)
         self._documents = {d.id: d for d in data.documents}
-        self._sentence_chunks = _sentence_chunks(data)
+        self._doc_chunks = _chunks_by_document(data.chunks)
 
     def prepare(self, text: str, *, fuzzy: bool) -> Query:
         """Tokenize and embed the query text."""
@@ -59,29 +67,54 @@ class Retriever:
         pool = min(n, max(4 * k, 50))
         fused: dict[int, float] = {}
         if config.retrieval in ("dense", "hybrid"):
-            _, ids = self._faiss.search(query.vector[None, :], pool)
-            _fuse(fused, [int(i) for i in ids[0] if i >= 0], config.dense_weight, config.rrf_k)
+            _, keys = self._stores.chunks.search(query.vector[None, :], pool)
+            _fuse(fused, [int(i) for i in self._chunk_rows.rows(keys[0]) if i >= 0], config.dense_weight, config.rrf_k)
             if config.sentence_weight > 0:
                 _fuse(fused, self._by_best_sentence(query, pool), config.sentence_weight, config.rrf_k)
         if config.retrieval in ("lexical", "hybrid"):
-            scores = self.data.lexical.scores(query.tokens)
-            order = [int(i) for i in np.argsort(-scores, kind="stable")[:pool] if scores[i] > 0]
+            order = [i for i, _ in self.data.lexical.top(query.tokens, pool)]
             _fuse(fused, order, config.lexical_weight, config.rrf_k)
         best = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
-        cosines = self.data.chunk_vectors[[i for i, _ in best]] @ query.vector if best else []
+        vectors = np.asarray(self.data.chunk_vectors[[i for i, _ in best]], dtype=np.float32)
+        cosines = vectors @ query.vector if best else []
         return [self._passage(i, score, float(cos), rank)
                 for rank, ((i, score), cos) in enumerate(zip(best, cosines), 1)]
 
     def _by_best_sentence(self, query: Query, pool: int) -> list[int]:
         """Chunks ranked by the cosine of their best-matching sentence: a chunk whose one
-        sentence answers the question ranks high even when the rest is about other things."""
-        if not len(self.data.sentences):
-            return []
-        sims = self.data.sentence_vectors @ query.vector
-        best = np.full(len(self.data.chunks), -np.inf, dtype=np.float32)
-        np.maximum.at(best, self._sentence_chunks[1], sims[self._sentence_chunks[0]])
-        order = np.argsort(-best, kind="stable")[:pool]
-        return [int(i) for i in order if np.isfinite(best[i])]
+        sentence answers the question ranks high even when the rest is about other things.
+
+        The sentence store gives the nearest sentences, best first; a chunk first met through
+        a sentence has that sentence as its best. Enough sentences are asked for to meet
+        `pool` chunks (more, if the first ones crowd into few chunks)."""
+        total = len(self.data.sentences)
+        wanted = min(total, SENTENCES_PER_CHUNK * pool)
+        best: dict[int, float] = {}
+        while wanted:
+            scores, keys = self._stores.sentences.search(query.vector[None, :], wanted)
+            best = {}
+            rows = self._sentence_rows.rows(keys[0])
+            spans = np.asarray(self.data.sentences.spans[np.maximum(rows, 0)]).tolist()  # one read, not one per row
+            for row, span, score in zip(rows.tolist(), spans, scores[0].tolist()):
+                if row >= 0:
+                    for chunk in self._chunks_of(*span):
+                        best.setdefault(chunk, score)
+            if len(best) >= pool or wanted >= total:
+                break
+            wanted = min(total, 4 * wanted)
+        return [i for i, _ in sorted(best.items(), key=lambda item: (-item[1], item[0]))[:pool]]
+
+    def _chunks_of(self, doc_row: int, start: int, end: int) -> list[int]:
+        """Rows of the chunks holding a sentence (its document's row, its span) whole: one,
+        or two where chunks overlap."""
+        starts, ends, rows = self._doc_chunks.get(self.data.documents[doc_row].id, ((), (), ()))
+        j = bisect.bisect_right(starts, start) - 1
+        out = []
+        while j >= 0 and ends[j] >= start:  # earlier chunks end earlier
+            if ends[j] >= end:
+                out.append(rows[j])
+            j -= 1
+        return sorted(out)
 
     def _passage(self, i: int, score: float, cosine: float, rank: int) -> Passage:
         chunk = self.data.chunks[i]
@@ -100,29 +133,15 @@ def _fuse(fused: dict[int, float], ranking: list[int], weight: float, rrf_k: int
         fused[i] = fused.get(i, 0.0) + weight / (rrf_k + rank)
 
 
-def _sentence_chunks(data: IndexData) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (sentence row, chunk row) for every sentence inside a chunk, as two arrays.
-
-    A document's chunks are windows in reading order (starts and ends both rising), so the
-    chunks holding a sentence are found by bisection, not by trying all of them: linear in
-    the sentences, also for one huge document.
-    """
+def _chunks_by_document(chunks: Sequence[Chunk]) -> dict[str, tuple[list[int], list[int], list[int]]]:
+    """Each document's chunks as (starts, ends, rows) in reading order. A document's chunks
+    are windows in reading order (starts and ends both rising), so the chunks holding a
+    sentence are found by bisection: also for one huge document."""
     by_doc: dict[str, list[int]] = {}
-    for i, c in enumerate(data.chunks):
+    for i, c in enumerate(chunks):
         by_doc.setdefault(c.doc_id, []).append(i)
-    starts = {doc: [data.chunks[i].start for i in rows] for doc, rows in by_doc.items()}
+    out = {}
     for doc, rows in by_doc.items():
-        if starts[doc] != sorted(starts[doc]):
-            rows.sort(key=lambda i: data.chunks[i].start)
-            starts[doc] = [data.chunks[i].start for i in rows]
-    pairs_rows, pairs_chunks = [], []
-    for row, s in enumerate(data.sentences):
-        rows = by_doc.get(s.doc_id, ())
-        j = bisect.bisect_right(starts[s.doc_id], s.start) - 1 if rows else -1
-        while j >= 0 and data.chunks[rows[j]].end >= s.start:  # earlier chunks end earlier
-            if data.chunks[rows[j]].end >= s.end:
-                pairs_rows.append(row)
-                pairs_chunks.append(rows[j])
-            j -= 1
-    order = np.lexsort((pairs_chunks, pairs_rows)) if pairs_rows else np.zeros(0, dtype=np.int64)
-    return (np.asarray(pairs_rows, dtype=np.int64)[order], np.asarray(pairs_chunks, dtype=np.int64)[order])
+        rows.sort(key=lambda i: chunks[i].start)
+        out[doc] = ([chunks[i].start for i in rows], [chunks[i].end for i in rows], rows)
+    return out

@@ -25,6 +25,7 @@ from .index import IndexData, load_index, read_manifest, save_index, stored_sour
 from .indexing import drop_documents, update_index
 from .ingest import load_documents
 from .storage import generations, live_folder
+from .store.collections import store_matches
 from .types import IndexReport, SourceSet
 
 Progress = Callable[[str], None]
@@ -71,8 +72,9 @@ def sync(index_dir: Path, paths: Sequence[PathLike], config: Config, embedder: E
     report = replace(report, sources_added=added if previous is not None else (),
                      sources_missing=missing)
     legacy = previous is not None and live_folder(index_dir) == Path(index_dir)
-    if report.changed or previous is None or legacy or sources != previous.sources:
-        save_index(data, index_dir)
+    moved = previous is not None and not store_matches(previous.stores.entries if previous.stores else None, config)
+    if report.changed or previous is None or legacy or sources != previous.sources or moved:
+        data = save_index(data, index_dir)
     return data, report
 
 
@@ -137,6 +139,8 @@ def is_stale(index_dir: Path, paths: Sequence[PathLike], config: Config | None,
     manifest = read_manifest(index_dir)
     if config is not None and manifest.get("settings") != config.index_settings():
         return True
+    if config is not None and not store_matches(manifest.get("stores"), config):
+        return True  # the vectors go to another store: filled from the index's own, nothing re-embedded
     if "sources" not in manifest or live_folder(index_dir) == Path(index_dir):
         return True  # an earlier version's index: rewrite it with its sources
     stored = stored_sources(manifest, index_dir)

@@ -21,9 +21,11 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag import RAG, IndexCorruptError, IndexLockedError
+from rag.index import load_index
 from rag.storage import live_folder, writer_lock
 
 from .conftest import CSIS, REPO, SEEDS
@@ -134,8 +136,9 @@ def _index_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-INDEX_FILES = ["manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.faiss",
-               "sentences.jsonl", "sentences.npy", "lexical/words.json", "lexical/data.csc.index.npy",
+INDEX_FILES = ["manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.npy", "chunks.faiss",
+               "chunks.docs.npy", "sentences.spans.npy", "sentences.npy", "sentences.faiss", "sentences.docs.npy",
+               "lexical/words.json", "lexical/data.csc.index.npy",
                "lexical/indices.csc.index.npy", "lexical/indptr.csc.index.npy",
                "lexical/params.index.json", "lexical/vocab.index.json", "sources.json"]
 
@@ -246,10 +249,28 @@ def test_two_writers_at_once_never_interleave(seed_index_dir: Path, tmp_path: Pa
     assert {"a.txt", "b.txt"} <= names  # the second writer read the first one's index, lost nothing
 
 
+def _as_format_3(folder: Path) -> None:
+    """Rewrite the vector files of a format-4 index as format 3 wrote them: float32 vectors in
+    an exact chunks.faiss and in sentences.npy, sentences.jsonl, no stores."""
+    import faiss
+
+    data = load_index(folder)
+    flat = faiss.IndexFlatIP(data.dimension)
+    flat.add(np.asarray(data.chunk_vectors, dtype=np.float32))
+    for name in ("chunks.faiss", "sentences.faiss", "chunks.docs.npy", "sentences.docs.npy", "chunks.npy",
+                 "sentences.spans.npy", "sentences.npy"):
+        (folder / name).unlink()
+    faiss.write_index(flat, str(folder / "chunks.faiss"))
+    np.save(folder / "sentences.npy", np.asarray(data.sentence_vectors, dtype=np.float32))
+    rows = [json.dumps({"doc_id": s.doc_id, "start": s.start, "end": s.end}) for s in data.sentences]
+    (folder / "sentences.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
 def test_an_index_of_the_earlier_layout_is_read_and_moved_without_re_embedding(seed_index_dir: Path,
                                                                                  tmp_path: Path):
     index_dir = tmp_path / "old"
     shutil.copytree(live_folder(seed_index_dir), index_dir)  # files directly in the folder
+    _as_format_3(index_dir)
     manifest_path = index_dir / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     for key in ("files", "checksum", "sources"):

@@ -13,7 +13,6 @@ sentences it reads. Left out: choosing quotes (selection.py) and writing them (w
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
@@ -61,10 +60,6 @@ class SentenceScoring:
     def __init__(self, data: IndexData, encode: Callable[[Sequence[str]], np.ndarray] | None = None) -> None:
         self.data = data
         self.encode = encode  # embeds clauses when a long sentence must be cut
-        self._rows: dict[str, list[int]] = {}
-        for row, s in enumerate(data.sentences):
-            self._rows.setdefault(s.doc_id, []).append(row)
-        self._starts = {d: [data.sentences[r].start for r in rows] for d, rows in self._rows.items()}
         self._documents = {d.id: d for d in data.documents}
         self._contexts: dict[int, tuple[np.ndarray, frozenset[str]] | None] = {}
 
@@ -161,13 +156,7 @@ class SentenceScoring:
 
     def sentence_rows(self, p: Passage) -> list[int]:
         """Rows (in the index's sentence table) of the sentences inside passage `p`, in order."""
-        rows, starts = self._rows.get(p.doc_id, []), self._starts.get(p.doc_id, [])
-        i = bisect.bisect_left(starts, p.start)
-        out = []
-        while i < len(rows) and self.data.sentences[rows[i]].end <= p.end:
-            out.append(rows[i])
-            i += 1
-        return out
+        return self.data.sentences.rows_within(p.doc_id, p.start, p.end)  # a SentenceTable
 
 
 def _question_words(question: str) -> set[str]:

@@ -62,7 +62,8 @@ class QuoteSelection(SentenceScoring):
     def _redundant(self, c: Candidate, chosen: Sequence[Candidate]) -> bool:
         """Whether `c` says nearly what one of `chosen` says (sentence vectors this close)."""
         vectors = self.data.sentence_vectors
-        return max(float(vectors[c.row] @ vectors[x.row]) for x in chosen) >= REDUNDANT_COSINE
+        mine = np.asarray(vectors[c.row], dtype=np.float32)  # float16 rows: multiply in float32
+        return max(float(mine @ np.asarray(vectors[x.row], dtype=np.float32)) for x in chosen) >= REDUNDANT_COSINE
 
     def _corroborating(self, question: str, chosen: list[Candidate], query: Query, config: Config,
                        groups: list[tuple[float, frozenset[str]]], n_passages: int) -> list[Candidate]:
@@ -81,9 +82,8 @@ class QuoteSelection(SentenceScoring):
         if not names:
             return []
         quoted = {c.sentence.doc_id for c in chosen}
-        scores = lexical.scores(sorted({t for name in names for forms in name for t in forms}))
-        top = [int(i) for i in np.argsort(-scores, kind="stable")[:CORROBORATE_CHUNKS]
-               if scores[i] > 0 and self.data.chunks[int(i)].doc_id not in quoted]
+        found = lexical.top(sorted({t for name in names for forms in name for t in forms}), CORROBORATE_CHUNKS)
+        top = [i for i, _ in found if self.data.chunks[i].doc_id not in quoted]
         passages = [self._passage(i, float(self.data.chunk_vectors[i] @ query.vector), n_passages + 1) for i in top]
         self._add_contexts([row for p in passages for row in self.sentence_rows(p)])
         scorer = self._scorer(question, query, config, "", groups)
