@@ -100,6 +100,7 @@ def _disk_bytes(folder: Path) -> int:
 
 def run_size(base: Any, size: int, stores: list[str], args: argparse.Namespace, tmp: Path) -> list[dict[str, Any]]:
     from rag.index import save_index
+    from rag.store.milvus import close_clients
     from scale_corpus import replicate
 
     copies = max(1, round(size / len(base.documents)))
@@ -115,6 +116,7 @@ def run_size(base: Any, size: int, stores: list[str], args: argparse.Namespace, 
         started = time.perf_counter()
         save_index(replace(data, config=config, stores=None), folder)
         build_s = time.perf_counter() - started
+        close_clients()  # milvus-lite: the measuring process must open the file
         disk = _disk_bytes(folder)
         proc = subprocess.run([sys.executable, __file__, "--child", str(folder), "--questions", str(args.questions)]
                               + (["--recall"] if name != "faiss-exact" else []),
