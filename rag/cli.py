@@ -16,7 +16,8 @@ from typing import Any, Sequence
 import click
 
 from .api import DEFAULT_INDEX_DIR, DEFAULT_SOURCES, RAG
-from .config import ANSWERERS, READERS, RETRIEVAL_MODES, Config, llm_settings_from_env
+from .cli_llm import llm_options, llm_settings, print_streamed
+from .config import ANSWERERS, READERS, RETRIEVAL_MODES, Config
 from .errors import IndexNotFoundError, NoDocumentsError, RagError
 from .progress import TerminalProgress
 from .types import Answer, IndexReport
@@ -79,31 +80,6 @@ index_dir_option = click.option("--index-dir", type=click.Path(path_type=Path), 
 sources_option = click.option("--source", "sources", multiple=True, type=click.Path(path_type=Path),
                               help="Document file or folder to add to the index's sources (repeatable; "
                                    "a new index with none indexes seeds/).")
-
-
-def llm_options(command: Any) -> Any:
-    """--llm, --llm-url and --llm-model: answer with a language model behind an
-    OpenAI-compatible server (its key, if it needs one, in $RAG_LLM_API_KEY)."""
-    command = click.option("--llm-model", default=None, metavar="NAME",
-                           help="Model name on that server (default: $RAG_LLM_MODEL).")(command)
-    command = click.option("--llm-url", default=None, metavar="URL",
-                           help="OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1 "
-                                "(default: $RAG_LLM_BASE_URL).")(command)
-    return click.option("--llm", is_flag=True,
-                        help="A language model writes the answer; every citation is checked.")(command)
-
-
-def llm_settings(llm: bool, url: str | None, model: str | None) -> dict[str, Any]:
-    """The query settings the --llm options name, over the environment's endpoint."""
-    settings: dict[str, Any] = dict(llm_settings_from_env())
-    settings.update({k: v for k, v in {"llm_base_url": url, "llm_model": model}.items() if v})
-    if llm:
-        settings["answerer"] = "llm"
-        if not settings.get("llm_base_url") or not settings.get("llm_model"):
-            raise click.UsageError("--llm needs a server and a model: --llm-url URL --llm-model NAME "
-                                   "(or $RAG_LLM_BASE_URL and $RAG_LLM_MODEL), e.g. "
-                                   "--llm-url http://127.0.0.1:11434/v1 --llm-model llama3.2")
-    return settings
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -238,23 +214,10 @@ def ask_cmd(question: str, as_json: bool, top_k: int | None, retrieval: str | No
     settings.update(llm_settings(llm, llm_url, llm_model))
     bot = open_bot(index_dir, sources)
     if stream:
-        click.echo(format_answer(_streamed(bot.ask_stream(question, top_k=top_k, **settings))))
+        click.echo(format_answer(print_streamed(bot.ask_stream(question, top_k=top_k, **settings))))
         return
     answer = bot.ask(question, top_k=top_k, **settings)
     click.echo(json.dumps(answer.to_dict(), ensure_ascii=False) if as_json else format_answer(answer))
-
-
-def _streamed(items: Any) -> Answer:
-    """Print the pieces of a streamed reply as they come; return the checked answer."""
-    printed = False
-    for item in items:
-        if isinstance(item, Answer):
-            if printed:
-                click.echo("\n\nChecked against the passages:")
-            return item
-        click.echo(item, nl=False)
-        printed = True
-    raise RuntimeError("the answer stream ended without an answer")
 
 
 def format_answer(answer: Answer) -> str:
@@ -287,7 +250,7 @@ def chat_cmd(index_dir: Path, sources: tuple[Path, ...], llm: bool, llm_url: str
         if not question:
             break
         try:
-            answer = _streamed(bot.ask_stream(question, history=history, **settings))
+            answer = print_streamed(bot.ask_stream(question, history=history, **settings))
         except RagError as exc:  # a server that fails once need not end the conversation
             click.echo(f"Error: {exc}", err=True)
             continue
