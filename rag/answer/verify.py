@@ -134,7 +134,7 @@ class Verifier:
             if missing:
                 reasons.append(f"[{n}] does not mention {missing}")
             elif score < threshold or row is None:
-                reasons.append(f"[{n}] does not say it (support {score:.2f} < {threshold:.2f})")
+                reasons.append(f"[{n}] does not say it (support {score:.2f} < {threshold:g})")
             else:
                 supporting.append(n)
                 quotes.append((row, n))
