@@ -1,6 +1,6 @@
 """rag: offline question answering over a folder of news articles, with cited answers.
 
-Public API: `RAG` (build, load, open, ask, retrieve, add, upload, remove, documents, sources),
+Public API: `RAG` (build, load, open, ask, ask_stream, retrieve, add, upload, remove, documents, sources),
 `Config`, the records `Answer`, `Citation`, `Passage`, `Document`, `DocumentInfo`,
 `IndexReport`, `SourceSet`, `safe_file_name`, and the errors.
 Importing this package is cheap: torch, sentence-transformers and FAISS load on first use.
