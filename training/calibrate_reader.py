@@ -87,15 +87,13 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1e-2, steps: int = 50
 
 def _read_all(articles: list[dict]) -> list[dict]:
     """Per question: the features, labels (holds a gold answer) and reader spans of its candidates."""
+    from eval.squad_suite import write_documents
     from rag import RAG
 
     out = []
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for a in articles:
-            text = a["title"].replace("_", " ") + "\n\n" + "\n\n".join(p["context"] for p in a["paragraphs"])
-            (docs / f"{a['title']}.txt").write_text(text + "\n", encoding="utf-8")
+        write_documents(articles, docs)  # one document per article, as the squad2 suite indexes them
         bot = RAG.build([docs], index_dir=Path(tmp) / "index").with_settings(reader="trained")
         started = time.time()
         for a in articles:

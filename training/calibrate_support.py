@@ -90,16 +90,14 @@ def _share(flags: list[bool]) -> float:
 def claim_rows(articles: list[dict], per_article: int) -> list[dict]:
     """Every claim of `KINDS` (and `premise`) over the articles, with its support score and
     whether a fact of it was missing from the passage cited."""
+    from eval.squad_suite import write_documents
     from rag import RAG
 
     rng = random.Random(SEED)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         docs = Path(tmp) / "docs"
-        docs.mkdir()
-        for a in articles:
-            text = a["title"].replace("_", " ") + "\n\n" + "\n\n".join(p["context"] for p in a["paragraphs"])
-            (docs / f"{a['title']}.txt").write_text(text + "\n", encoding="utf-8")
+        write_documents(articles, docs)  # one document per article, as the squad2 suite indexes them
         bot = RAG.build([docs], index_dir=Path(tmp) / "index")
         verifier = bot._state.composer.verifier  # training code may reach in; product code may not
         sentences = bot._state.data.sentences
