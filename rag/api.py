@@ -276,9 +276,7 @@ class RAG:
     def documents(self) -> list[DocumentInfo]:
         """The indexed documents with their metadata and chunk counts."""
         data = self._state.data
-        counts: dict[str, int] = {}
-        for c in data.chunks:
-            counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+        counts = data.chunk_table().counts()
         return [DocumentInfo(id=d.id, source=d.source, title=d.title, date=d.date, byline=d.byline,
                              n_chunks=counts.get(d.id, 0)) for d in data.documents]
 

@@ -7,7 +7,8 @@ Files of one index generation (format 4; where generations live: `rag.storage`):
                       and the sha256 and size of every other file
     config.json       the full settings the index was built with
     documents.jsonl   cleaned documents with metadata
-    chunks.jsonl      chunk records (document id, character span, token count)
+    chunks.table.npy  each chunk's document row, ordinal, character span and token count
+                      (`rag.store.sentences.ChunkTable`; its text is sliced from the document)
     chunks.npy        the chunk vectors, float16;  sentences.npy  the sentence vectors, float16
     sentences.spans.npy  each sentence's document row and character span (`rag.store.sentences`)
     chunks.faiss, sentences.faiss, *.docs.npy   the faiss store's files (`rag.store.faiss`);
@@ -18,8 +19,9 @@ Vectors are unit length, so inner product is cosine similarity. The float16 arra
 memory-mapped on load: the answerer reads the vectors of the few retrieved passages from
 them, searches go to the store. Every file is checked against its sha256 before it is
 parsed, so a truncated or altered file is reported as corruption, never used or crashed on.
-Format 3 (float32 vectors in `chunks.faiss`/`sentences.npy`, `sentences.jsonl`) and the
-legacy layout are read as they are and written as format 4 on the next write.
+Format 4 (chunk records in `chunks.jsonl`), format 3 (float32 vectors in `chunks.faiss`/
+`sentences.npy`, `sentences.jsonl`) and the legacy layout are read as they are and written
+as format 5 on the next write.
 """
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
+import orjson
 
 from .config import Config
 from .errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError, IndexOutdatedError
@@ -37,13 +40,15 @@ from .lexical import LexicalIndex
 from .storage import POINTER, generations, live_folder, write_generation
 from .store.collections import Collection, Stores, memory_stores, open_stores, write_stores
 from .store.keys import row_keys
-from .store.sentences import SentenceTable
+from .store.sentences import ChunkTable, SentenceTable
 from .types import Chunk, Document, Sentence, SourceSet
 
-FORMAT_VERSION = 4  # 4: float16 vectors, vector stores, sentence table; 3: generations, checksums, sources
-PREVIOUS_VERSION = 3  # read as it is; written as format 4 on the next write
+FORMAT_VERSION = 5  # 5: chunk table; 4: float16 vectors, vector stores, sentence table; 3: generations, checksums
+PREVIOUS_VERSIONS = (4, 3)  # read as they are; written as format 5 on the next write
 LEGACY_VERSION = 2  # read in place without checksums; rewritten in the new layout on the next write
-_FILES = {4: ("manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.npy",
+_FILES = {5: ("manifest.json", "config.json", "documents.jsonl", "chunks.table.npy", "chunks.npy",
+              "sentences.npy", "sentences.spans.npy"),
+          4: ("manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.npy",
               "sentences.npy", "sentences.spans.npy"),
           3: ("manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.faiss",
               "sentences.jsonl", "sentences.npy")}
@@ -57,7 +62,7 @@ class IndexData:
     config: Config
     dimension: int
     documents: tuple[Document, ...]
-    chunks: tuple[Chunk, ...]
+    chunks: Sequence[Chunk]  # a ChunkTable (a sequence of Chunk is made into one)
     chunk_vectors: np.ndarray
     sentences: Sequence[Sentence]  # a SentenceTable (a sequence of Sentence is made into one)
     sentence_vectors: np.ndarray
@@ -69,26 +74,29 @@ class IndexData:
     def __post_init__(self) -> None:
         if not isinstance(self.sentences, SentenceTable):
             object.__setattr__(self, "sentences", SentenceTable.of(self.documents, self.sentences))
+        if not isinstance(self.chunks, ChunkTable):
+            object.__setattr__(self, "chunks", ChunkTable.of(self.documents, self.chunks))
 
     def collections(self) -> tuple[Collection, Collection]:
         """The chunk and sentence vectors with their keys and documents, for the stores."""
-        table = self.sentences
-        assert isinstance(table, SentenceTable)
-        chunk_docs = [c.doc_id for c in self.chunks]
-        sentence_docs = table.doc_ids()
         chunk_keys, sentence_keys = self.keys()
-        return (Collection("chunks", chunk_keys, chunk_docs, self.chunk_vectors),
-                Collection("sentences", sentence_keys, sentence_docs, self.sentence_vectors))
+        return (Collection("chunks", chunk_keys, self.chunk_table().doc_ids(), self.chunk_vectors),
+                Collection("sentences", sentence_keys, self.sentence_table().doc_ids(), self.sentence_vectors))
 
     def keys(self) -> tuple[np.ndarray, np.ndarray]:
         """The store keys of the chunks and of the sentences, row by row (`rag.store.keys`)."""
-        table = self.sentences
-        assert isinstance(table, SentenceTable)
+        chunks, sentences = self.chunk_table(), self.sentence_table()
         ids = [d.id for d in self.documents]
-        row = {d: i for i, d in enumerate(ids)}
-        chunk_rows = np.array([row[c.doc_id] for c in self.chunks], dtype=np.int64)
-        return (row_keys(ids, chunk_rows, np.array([c.ordinal for c in self.chunks], dtype=np.int64)),
-                row_keys(ids, table.spans[:, 0], table.spans[:, 1]))
+        return (row_keys(ids, np.asarray(chunks.spans[:, 0]), chunks.ordinals()),
+                row_keys(ids, sentences.spans[:, 0], sentences.spans[:, 1]))
+
+    def chunk_table(self) -> ChunkTable:
+        assert isinstance(self.chunks, ChunkTable)
+        return self.chunks
+
+    def sentence_table(self) -> SentenceTable:
+        assert isinstance(self.sentences, SentenceTable)
+        return self.sentences
 
     def searchable(self) -> Stores:
         """The stores to search: those written, or exact ones in memory."""
@@ -110,10 +118,8 @@ def save_index(data: IndexData, folder: Path) -> IndexData:
 def _write_files(data: IndexData, tmp: Path) -> Stores:
     _write_jsonl(tmp / "documents.jsonl", (asdict(d) for d in data.documents))
     # a chunk's text is its document's text[start:end]: not stored twice (an archive's chunks are GBs)
-    _write_jsonl(tmp / "chunks.jsonl", ({"id": c.id, "doc_id": c.doc_id, "ordinal": c.ordinal, "start": c.start,
-                                         "end": c.end, "n_tokens": c.n_tokens} for c in data.chunks))
-    assert isinstance(data.sentences, SentenceTable)
-    data.sentences.save(tmp / "sentences.spans.npy")
+    data.chunk_table().save(tmp / "chunks.table.npy")
+    data.sentence_table().save(tmp / "sentences.spans.npy")
     np.save(tmp / "chunks.npy", np.asarray(data.chunk_vectors, dtype=np.float16))
     np.save(tmp / "sentences.npy", np.asarray(data.sentence_vectors, dtype=np.float16))
     stores = write_stores(data.collections(), frozenset(d.id for d in data.documents), data.stores,
@@ -131,9 +137,7 @@ def _write_files(data: IndexData, tmp: Path) -> Stores:
 
 
 def _manifest(data: IndexData, folder: Path) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for c in data.chunks:
-        counts[c.doc_id] = counts.get(c.doc_id, 0) + 1
+    counts = data.chunk_table().counts()
     return {
         "format_version": FORMAT_VERSION,
         "model": data.config.model,
@@ -174,10 +178,10 @@ def read_manifest(folder: Path) -> dict[str, Any]:
         raise IndexCorruptError(f"index is corrupt: the manifest {path} is unreadable ({exc}). "
                                 f"{REBUILD_HINT}") from exc
     version = manifest.get("format_version") if isinstance(manifest, dict) else "?"
-    if isinstance(version, int) and version not in (FORMAT_VERSION, PREVIOUS_VERSION, LEGACY_VERSION):
+    if isinstance(version, int) and version not in (FORMAT_VERSION, *PREVIOUS_VERSIONS, LEGACY_VERSION):
         raise IndexOutdatedError(f"the index at {folder} was built by another version of rag "
                                  f"(format_version {version}, this one reads {FORMAT_VERSION}). {REBUILD_HINT}")
-    if version not in (FORMAT_VERSION, PREVIOUS_VERSION, LEGACY_VERSION):
+    if version not in (FORMAT_VERSION, *PREVIOUS_VERSIONS, LEGACY_VERSION):
         raise IndexCorruptError(f"index is corrupt: the index at {folder} has an unknown format "
                                 f"(format_version {version}, expected {FORMAT_VERSION}). {REBUILD_HINT}")
     return manifest
@@ -214,9 +218,9 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
     manifest = read_manifest(top)
     folder = live_folder(top) or top
     version = manifest.get("format_version")
-    if version in (FORMAT_VERSION, PREVIOUS_VERSION):
+    if version in (FORMAT_VERSION, *PREVIOUS_VERSIONS):
         verify_files(folder, manifest)
-    missing = [f for f in _FILES[4 if version == FORMAT_VERSION else 3] if not (folder / f).exists()]
+    missing = [f for f in _FILES[version if version in _FILES else 3] if not (folder / f).exists()]
     if missing or not (folder / "lexical").is_dir():
         raise IndexCorruptError(f"index is corrupt: {folder} is incomplete (missing: "
                                 f"{', '.join(missing) or 'lexical/'}). {REBUILD_HINT}")
@@ -225,14 +229,13 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
         config = config or saved
         check_compatible(manifest, config, folder)
         documents = tuple(Document(**row) for row in _read_jsonl(folder / "documents.jsonl"))
-        texts = {d.id: d.text for d in documents}
-        chunks = tuple(Chunk(**row) if "text" in row else Chunk(text=texts[row["doc_id"]][row["start"]:row["end"]], **row)
-                       for row in _read_jsonl(folder / "chunks.jsonl"))
-        read = _read_vectors if version == FORMAT_VERSION else _read_vectors_v3
+        chunks = ChunkTable.load(documents, folder / "chunks.table.npy") if version == FORMAT_VERSION else \
+            _read_chunks_jsonl(folder / "chunks.jsonl", documents)
+        read = _read_vectors if version in (FORMAT_VERSION, 4) else _read_vectors_v3
         sentences, chunk_vectors, sentence_vectors = read(folder, documents)
         lexical = LexicalIndex.load(folder / "lexical")
         stores = open_stores(manifest.get("stores") or {}, frozenset(d.id for d in documents), folder=folder,
-                             index_dir=top, config=config) if version == FORMAT_VERSION else None
+                             index_dir=top, config=config) if version in (FORMAT_VERSION, 4) else None
     except IndexMismatchError:
         raise
     except (OSError, ValueError, KeyError, TypeError, RuntimeError, json.JSONDecodeError) as exc:
@@ -246,8 +249,16 @@ def load_index(folder: Path, config: Config | None = None) -> IndexData:
     return data
 
 
+def _read_chunks_jsonl(path: Path, documents: tuple[Document, ...]) -> ChunkTable:
+    """Formats 2 to 4: one JSON record a chunk."""
+    texts = {d.id: d.text for d in documents}
+    return ChunkTable.of(documents, [Chunk(**row) if "text" in row else
+                                     Chunk(text=texts[row["doc_id"]][row["start"]:row["end"]], **row)
+                                     for row in _read_jsonl(path)])
+
+
 def _read_vectors(folder: Path, documents: tuple[Document, ...]) -> tuple[SentenceTable, np.ndarray, np.ndarray]:
-    """Format 4: the sentence table and the float16 vectors, memory-mapped."""
+    """Formats 4 and 5: the sentence table and the float16 vectors, memory-mapped."""
     return (SentenceTable.load(documents, folder / "sentences.spans.npy"),
             np.load(folder / "chunks.npy", mmap_mode="r", allow_pickle=False),
             np.load(folder / "sentences.npy", mmap_mode="r", allow_pickle=False))
@@ -297,5 +308,5 @@ def _write_jsonl(path: Path, rows: Any) -> None:
 
 
 def _read_jsonl(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    with path.open("rb") as f:
+        return [orjson.loads(line) for line in f if line.strip()]

@@ -20,7 +20,7 @@ from .embedding import Embedder
 from .index import IndexData
 from .lexical import LexicalIndex
 from .progress import bar
-from .store.sentences import SentenceTable
+from .store.sentences import ChunkTable, SentenceTable
 from .types import Document, IndexReport, SkippedFile, SourceSet
 
 Progress = Callable[[str], None]
@@ -73,15 +73,13 @@ def update_index(previous: IndexData | None, documents: Sequence[Document], *, c
 def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Document],
               config: Config, embedder: Embedder, progress: Progress | None = None) -> IndexData:
     encoder = get_encoder(config.encoding)
-    docs, chunks, sentence_parts = [], [], []
+    docs, chunk_parts, sentence_parts = [], [], []
     chunk_vecs, sent_vecs = [], []
     if previous is not None:
         docs = [d for d in previous.documents if d.id in kept_ids]
-        chunk_mask = np.array([c.doc_id in kept_ids for c in previous.chunks], dtype=bool)
-        table = previous.sentences if isinstance(previous.sentences, SentenceTable) else \
-            SentenceTable.of(previous.documents, previous.sentences)
-        sent_mask = table.doc_mask(kept_ids)
-        chunks = [c for c, keep in zip(previous.chunks, chunk_mask) if keep]
+        chunk_table, table = previous.chunk_table(), previous.sentence_table()
+        chunk_mask, sent_mask = chunk_table.doc_mask(kept_ids), table.doc_mask(kept_ids)
+        chunk_parts.append((chunk_table, chunk_mask))
         sentence_parts.append((table, sent_mask))
         chunk_vecs.append(previous.chunk_vectors[chunk_mask] if len(chunk_mask) else previous.chunk_vectors)
         sent_vecs.append(previous.sentence_vectors[sent_mask] if len(sent_mask) else previous.sentence_vectors)
@@ -93,10 +91,11 @@ def _assemble(previous: IndexData | None, kept_ids: set[str], fresh: Sequence[Do
     chunk_vecs.append(vectors[:len(new_chunks)])
     sent_vecs.append(vectors[len(new_chunks):])
     docs += list(fresh)
-    chunks += new_chunks
+    chunk_parts.append((ChunkTable.of(fresh, new_chunks), None))
     sentence_parts.append((SentenceTable.of(fresh, new_sentences), None))
+    chunks = ChunkTable.join(docs, chunk_parts)
     dim = dim or embedder.dimension
-    return IndexData(config=config, dimension=dim, documents=tuple(docs), chunks=tuple(chunks),
+    return IndexData(config=config, dimension=dim, documents=tuple(docs), chunks=chunks,
                      chunk_vectors=_stack(chunk_vecs, dim), sentences=SentenceTable.join(docs, sentence_parts),
                      sentence_vectors=_stack(sent_vecs, dim),
                      lexical=LexicalIndex.build([c.text for c in chunks]),

@@ -14,10 +14,7 @@ Left out: re-ranking with a cross-encoder, metadata filters.
 """
 from __future__ import annotations
 
-import bisect
-
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -50,7 +47,7 @@ class Retriever:
         chunk_keys, sentence_keys = data.keys()
         self._chunk_rows, self._sentence_rows = KeyMap(chunk_keys), KeyMap(sentence_keys)
         self._documents = {d.id: d for d in data.documents}
-        self._doc_chunks = _chunks_by_document(data.chunks)
+        self._chunks = data.chunks  # a ChunkTable (rag.store.sentences)
 
     def prepare(self, text: str, *, fuzzy: bool) -> Query:
         """Tokenize and embed the query text."""
@@ -107,12 +104,17 @@ class Retriever:
     def _chunks_of(self, doc_row: int, start: int, end: int) -> list[int]:
         """Rows of the chunks holding a sentence (its document's row, its span) whole: one,
         or two where chunks overlap."""
-        starts, ends, rows = self._doc_chunks.get(self.data.documents[doc_row].id, ((), (), ()))
-        j = bisect.bisect_right(starts, start) - 1
+        table = self._chunks
+        rows = table.rows_of(self.data.documents[doc_row].id)
+        if not len(rows):
+            return []
+        spans = table.spans[rows]
+        starts, ends = spans[:, table.START], spans[:, table.END]
+        j = int(np.searchsorted(starts, start, side="right")) - 1
         out = []
-        while j >= 0 and ends[j] >= start:  # earlier chunks end earlier
+        while j >= 0 and ends[j] >= start:  # a document's chunks are windows in reading order: earlier ones end earlier
             if ends[j] >= end:
-                out.append(rows[j])
+                out.append(int(rows[j]))
             j -= 1
         return sorted(out)
 
@@ -131,17 +133,3 @@ def chunk_passage(chunk: Chunk, doc: Document, *, score: float, dense_score: flo
 def _fuse(fused: dict[int, float], ranking: list[int], weight: float, rrf_k: int) -> None:
     for rank, i in enumerate(ranking, 1):
         fused[i] = fused.get(i, 0.0) + weight / (rrf_k + rank)
-
-
-def _chunks_by_document(chunks: Sequence[Chunk]) -> dict[str, tuple[list[int], list[int], list[int]]]:
-    """Each document's chunks as (starts, ends, rows) in reading order. A document's chunks
-    are windows in reading order (starts and ends both rising), so the chunks holding a
-    sentence are found by bisection: also for one huge document."""
-    by_doc: dict[str, list[int]] = {}
-    for i, c in enumerate(chunks):
-        by_doc.setdefault(c.doc_id, []).append(i)
-    out = {}
-    for doc, rows in by_doc.items():
-        rows.sort(key=lambda i: chunks[i].start)
-        out[doc] = ([chunks[i].start for i in rows], [chunks[i].end for i in rows], rows)
-    return out

@@ -124,7 +124,7 @@ def _damage_drop_file(ix: Path) -> None:
 
 
 def _damage_chunks(ix: Path) -> None:
-    (live_folder(ix) / "chunks.jsonl").write_text('{"id": 1}\n', encoding="utf-8")
+    (live_folder(ix) / "chunks.table.npy").write_bytes(b"not a table")
 
 
 @pytest.mark.parametrize("damage", [_damage_truncate_faiss, _damage_manifest, _damage_drop_file, _damage_chunks])

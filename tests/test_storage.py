@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 from rag import RAG, IndexCorruptError, IndexLockedError
-from rag.index import load_index
+from rag.index import load_index, read_manifest, save_index
 from rag.storage import live_folder, writer_lock
 
 from .conftest import CSIS, REPO, SEEDS
@@ -136,7 +136,7 @@ def _index_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
 
 
-INDEX_FILES = ["manifest.json", "config.json", "documents.jsonl", "chunks.jsonl", "chunks.npy", "chunks.faiss",
+INDEX_FILES = ["manifest.json", "config.json", "documents.jsonl", "chunks.table.npy", "chunks.npy", "chunks.faiss",
                "chunks.docs.npy", "sentences.spans.npy", "sentences.npy", "sentences.faiss", "sentences.docs.npy",
                "lexical/words.json", "lexical/data.csc.index.npy",
                "lexical/indices.csc.index.npy", "lexical/indptr.csc.index.npy",
@@ -249,12 +249,22 @@ def test_two_writers_at_once_never_interleave(seed_index_dir: Path, tmp_path: Pa
     assert {"a.txt", "b.txt"} <= names  # the second writer read the first one's index, lost nothing
 
 
+def _as_format_4(folder: Path) -> None:
+    """Rewrite the chunk table of a format-5 index as format 4 wrote it: chunks.jsonl."""
+    data = load_index(folder)
+    (folder / "chunks.table.npy").unlink()
+    rows = [json.dumps({"id": c.id, "doc_id": c.doc_id, "ordinal": c.ordinal, "start": c.start, "end": c.end,
+                        "n_tokens": c.n_tokens}) for c in data.chunks]
+    (folder / "chunks.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
 def _as_format_3(folder: Path) -> None:
-    """Rewrite the vector files of a format-4 index as format 3 wrote them: float32 vectors in
-    an exact chunks.faiss and in sentences.npy, sentences.jsonl, no stores."""
+    """Rewrite the vector files of a format-5 index as format 3 wrote them: chunks.jsonl,
+    float32 vectors in an exact chunks.faiss and in sentences.npy, sentences.jsonl, no stores."""
     import faiss
 
     data = load_index(folder)
+    _as_format_4(folder)
     flat = faiss.IndexFlatIP(data.dimension)
     flat.add(np.asarray(data.chunk_vectors, dtype=np.float32))
     for name in ("chunks.faiss", "sentences.faiss", "chunks.docs.npy", "sentences.docs.npy", "chunks.npy",
@@ -264,6 +274,28 @@ def _as_format_3(folder: Path) -> None:
     np.save(folder / "sentences.npy", np.asarray(data.sentence_vectors, dtype=np.float32))
     rows = [json.dumps({"doc_id": s.doc_id, "start": s.start, "end": s.end}) for s in data.sentences]
     (folder / "sentences.jsonl").write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+
+
+def test_a_format_4_index_is_read_as_it_is_and_written_as_format_5(seed_index_dir: Path, tmp_path: Path):
+    from rag.integrity import checksums, manifest_checksum
+
+    index_dir = tmp_path / "v4"
+    shutil.copytree(seed_index_dir, index_dir)
+    live = live_folder(index_dir)
+    before = load_index(index_dir)
+    _as_format_4(live)
+    manifest = json.loads((live / "manifest.json").read_text(encoding="utf-8"))
+    manifest["format_version"] = 4
+    manifest["files"] = checksums(live)
+    manifest["checksum"] = manifest_checksum(manifest)
+    (live / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    old = load_index(index_dir)
+    assert list(old.chunks) == list(before.chunks)  # ids, spans, token counts and texts
+    assert "May 22" in RAG.load(index_dir).ask(ARRIVAL).text
+    save_index(load_index(index_dir), index_dir)
+    assert read_manifest(index_dir)["format_version"] == 5
+    assert (live_folder(index_dir) / "chunks.table.npy").is_file()
+    assert list(load_index(index_dir).chunks) == list(before.chunks)
 
 
 def test_an_index_of_the_earlier_layout_is_read_and_moved_without_re_embedding(seed_index_dir: Path,

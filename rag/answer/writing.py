@@ -53,8 +53,7 @@ class AnswerWriting(SentenceScoring):
                           f"states no {what}.", abstained=True, passages=tuple(passages), evidence=0.0)
         start, quote = found
         end = start + len(quote)
-        i = next((i for i, c in enumerate(self.data.chunks) if c.doc_id == doc.id and c.start <= start and end <= c.end),
-                 None)
+        i = self.data.chunk_table().covering(doc.id, start, end)
         source = passages[0] if i is None else self._passage(i, on_topic, 1)
         citation = Citation(n=1, source=doc.name, path=doc.source, title=doc.title, quote=quote,
                             chunk_id=source.chunk_id, start=start, end=end, score=on_topic,
