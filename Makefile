@@ -15,6 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@echo "Installing into $(VENV) (torch pinned to the CPU build by constraints.txt)..."
 	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	@HF_HUB_OFFLINE=1 $(PY) -m rag.onnx_model  # the embedding model for onnxruntime: questions never load torch
+	@HF_HUB_OFFLINE=1 $(PY) -m rag.answer.reader_onnx  # the trained reader too
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -50,6 +51,7 @@ eval-all: $(STAMP)
 train-reader: $(STAMP)
 	$(PY) training/train_reader.py
 	$(PY) training/calibrate_reader.py
+	$(PY) -m rag.answer.reader_onnx  # export the new weights for onnxruntime
 
 ## Choose support_threshold, the support a generated sentence needs from the passage it cites
 ## (SQuAD 2.0 train articles from ../shared/data/squad2; about 5 minutes). Writes rag/answer/weights/support.json.

@@ -4,7 +4,8 @@
     index.bot.ask("...")
 
 The folder is `<cache_root>/<name>-<key>/index`, the key a hash of the corpus files (file
-names and content hashes) and the index settings of the default `Config`. A folder whose key
+names and content hashes), the index settings of the default `Config` and the source of the
+cleaning and chunking code. A folder whose key
 matches and whose build finished (`key.json` is written last) is loaded; otherwise the index
 is built with `RAG.build`. A changed file or setting gives a new key, so a new folder: old
 folders are left for the user to delete (`eval/cache/` is not tracked).
@@ -25,6 +26,7 @@ CACHE_ROOT = REPO / "eval" / "cache"
 KEY_FILE = "key.json"
 DOCUMENT_SUFFIXES = (".txt", ".md")  # what `rag` indexes in a folder
 Progress = Callable[[str], None]
+INDEXING_CODE = ("ingest.py", "chunking.py")  # under rag/: what decides a document's cleaned text and chunks
 
 
 @dataclass(frozen=True)
@@ -46,8 +48,11 @@ def corpus_files(folder: Path) -> list[Path]:
 
 
 def corpus_key(files: Sequence[Path], settings: Mapping[str, Any]) -> str:
-    """A short hash of the files' names and contents and of the index settings."""
+    """A short hash of the files' names and contents, of the index settings and of the code
+    that turns files into indexed text (`INDEXING_CODE`: a changed cleaning rule is a new index)."""
     digest = hashlib.sha256(json.dumps(dict(settings), sort_keys=True).encode())
+    for code in INDEXING_CODE:
+        digest.update(hashlib.sha256((REPO / "rag" / code).read_bytes()).digest())
     for path in sorted(files, key=lambda p: p.name):
         content = hashlib.sha256(Path(path).read_bytes()).hexdigest()
         digest.update(f"{Path(path).name}\0{content}\n".encode())

@@ -19,6 +19,7 @@ from typing import Any
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 RETRIEVAL_MODES = ("dense", "lexical", "hybrid")
 READERS = ("trained", "heuristic")
+SHORT_ANSWERS = ("reader", "rules")
 ANSWERERS = ("extractive", "llm")
 VECTOR_STORES = ("faiss", "milvus")
 # where the LLM answerer's endpoint may come from when not given (the CLI and web chat read them)
@@ -50,6 +51,7 @@ class Config:
     reader: str = "heuristic"  # "trained": the reader trained here; "heuristic": tuned scores (README)
     reader_threshold: float = 0.5  # trained reader: abstain below this probability (README sweep)
     reader_candidates: int = 12  # trained reader: sentences it reads per question
+    short_answer: str = "reader"  # the lead fact: "reader" (the trained reader's span, where rules find none) or "rules"
     answerer: str = "extractive"  # "llm": a model behind an OpenAI-compatible server writes it (README)
     llm_base_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama); env RAG_LLM_BASE_URL
     llm_model: str = ""  # the model name the server knows; env RAG_LLM_MODEL
@@ -87,6 +89,7 @@ class Config:
         _check(self.reader in READERS, "reader", self.reader, f"one of {', '.join(READERS)}")
         _check(0.0 <= self.reader_threshold <= 1.0, "reader_threshold", self.reader_threshold,
                "between 0 and 1")
+        _check(self.short_answer in SHORT_ANSWERS, "short_answer", self.short_answer, f"one of {', '.join(SHORT_ANSWERS)}")
         _check(self.reader_candidates >= 1, "reader_candidates", self.reader_candidates, "at least 1")
         _check(self.answerer in ANSWERERS, "answerer", self.answerer, f"one of {', '.join(ANSWERERS)}")
         _check(self.llm_timeout > 0, "llm_timeout", self.llm_timeout, "a positive number of seconds")

@@ -150,8 +150,8 @@ def test_a_sentence_pointing_back_is_read_with_the_one_before() -> None:
     with_context = composer.compose(TALKS_QUESTION, passages, query=query, config=config)
     assert with_context.citations[0].quote.endswith("Such remarks were missing from the account of KCNA.")
     # the quote takes the sentence pointed back to along, so that it can be understood
-    assert with_context.text.startswith("At the meeting Choe said his country would return to the talks. "
-                                        "Such remarks were missing from the account of KCNA. [1]")
+    assert with_context.text.startswith("KCNA: At the meeting Choe said his country would return to the talks. "
+                                        "Such remarks were missing from the account of KCNA. [1]")  # the reader's span leads
     # without an encoder there is no context: the sentence naming Choe wins on its own words
     alone = ExtractiveComposer(composer.data).compose(TALKS_QUESTION, passages, query=query, config=config)
     assert alone.citations[0].quote.startswith("At the meeting Choe said")
@@ -181,3 +181,54 @@ def test_a_sentence_and_the_one_it_points_back_to_are_quoted_once_in_text_order(
     answer = composer._write(TALKS_QUESTION, [ranked["Such"], ranked["At t"]], passages, config, 1.0, groups)
     assert answer.text == ("At the meeting Choe said his country would return to the talks. "
                            "Such remarks were missing from the account of KCNA. [1]")
+
+
+class _SpanReader:
+    """Stands in for the trained reader: always finds `span` in the sentence."""
+
+    def __init__(self, span: str) -> None:
+        self.span = span
+
+    def read(self, question, sentences):
+        from rag.answer.reader import Reading
+
+        sentence = sentences[0][0]
+        start = sentence.find(self.span)
+        return [Reading(0.9, self.span if start >= 0 else "", max(start, 0), max(start, 0) + len(self.span))]
+
+
+def _ask_with(question: str, reader, config: Config = Config(abstain_threshold=0.2)):
+    retriever, composer = _setup(config)
+    composer.reader = reader
+    query = retriever.prepare(question, fuzzy=True)
+    return composer.compose(question, retriever.search(query, k=3, config=config), query=query, config=config)
+
+
+def test_the_trained_readers_span_leads_a_who_answer() -> None:
+    answer = _ask("Who cut the ribbon at the pier?")  # the shipped reader, run with onnxruntime
+    assert answer.short_answer and "Ruiz" in answer.short_answer
+    assert answer.text.startswith(f"{answer.short_answer}: ") and answer.short_answer in answer.citations[0].quote
+    rules = _ask("Who cut the ribbon at the pier?", Config(abstain_threshold=0.2, short_answer="rules"))
+    assert rules.short_answer is None and rules.text == answer.text[len(answer.short_answer) + 2:]
+
+
+@pytest.mark.parametrize(("question", "span", "why"), [
+    ("Who cut the ribbon at the pier?", "the ribbon", "made of the question's words"),
+    ("Who cut the ribbon at the pier?", "cut the", "no name for a who-question"),
+    ("What did Ruiz and the harbour board agree?", "share the berths", "what was agreed gets no lead"),
+    ("Who cut the ribbon at the pier?", "Mayor Ana Ruiz cut the ribbon", "over the budget"),
+])
+def test_a_span_that_is_no_short_answer_does_not_lead(question: str, span: str, why: str) -> None:
+    config = Config(abstain_threshold=0.2, max_answer_words=12 if why == "over the budget" else 60)
+    answer = _ask_with(question, _SpanReader(span), config)
+    assert not answer.abstained and answer.short_answer is None, why
+
+
+def test_a_span_of_the_asked_kind_leads() -> None:
+    answer = _ask_with("Who cut the ribbon at the pier?", _SpanReader("Ana Ruiz"))
+    assert answer.short_answer == "Ana Ruiz" and answer.text.startswith("Ana Ruiz: ")
+
+
+def test_config_rejects_an_unknown_short_answer_source() -> None:
+    with pytest.raises(ValueError, match="short_answer"):
+        Config(short_answer="llm")

@@ -55,7 +55,8 @@ def test_the_query_path_never_imports_torch(seed_index_dir: Path):
               "from rag import RAG\n"
               "bot = RAG.load(sys.argv[1])\n"
               "answer = bot.ask('When did Choe Ryong-hae arrive in Beijing?')\n"
-              "print(json.dumps({'answer': answer.text, 'backend': bot.embedder.backend,\n"
+              "who = bot.ask('Who did Choe meet with upon his arrival in Beijing?')\n"
+              "print(json.dumps({'answer': answer.text, 'backend': bot.embedder.backend, 'lead': who.short_answer,\n"
               "                  'heavy': sorted(m for m in sys.modules if m.split('.')[0] in\n"
               "                                  ('torch', 'transformers', 'sentence_transformers'))}))\n")
     out = subprocess.run([sys.executable, "-c", script, str(seed_index_dir)], capture_output=True, text=True,
@@ -64,6 +65,7 @@ def test_the_query_path_never_imports_torch(seed_index_dir: Path):
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["backend"] == "onnx" and "May 22" in result["answer"]
+    assert result["lead"]  # the trained reader's span (run with onnxruntime) leads the who-answer
     assert result["heavy"] == []  # "torch" not in sys.modules
 
 

@@ -91,6 +91,25 @@ def test_reader_span_is_inside_the_sentence(reader: SentenceReader) -> None:
     assert "Lopez" in reading.answer
 
 
+def test_onnx_and_torch_readers_agree() -> None:
+    pairs = [("Who opened the new library?", "Maria Lopez, the mayor of the town, opened the new library on Friday.",
+              "The town had waited ten years."),
+             ("How much did the shares lose?", "Shares in the port operator lost 15% in Monday's trading.", ""),
+             ("Where was the treaty signed?", "The treaty was signed in Vellmar, a harbour town, in 1921.", "")]
+    readings = {}
+    for backend in ("onnx", "torch"):
+        reader = SentenceReader(backend=backend)
+        readings[backend] = [reader.read(q, [(s, c)])[0] for q, s, c in pairs]
+    for a, b in zip(readings["onnx"], readings["torch"]):
+        assert abs(a.probability - b.probability) < 1e-4
+        assert (a.start, a.end, a.answer) == (b.start, b.end, b.answer)
+
+
+def test_an_unknown_reader_backend_is_refused() -> None:
+    with pytest.raises(ValueError, match="reader backend must be one of auto, onnx, torch"):
+        SentenceReader(backend="tpu")
+
+
 def test_reader_reads_nothing_for_no_sentences(reader: SentenceReader) -> None:
     assert reader.read("Anything?", []) == []
 

@@ -17,7 +17,9 @@ account of the same person, and quotes it too if it adds question words the chos
 carry the match (in meaning and in the question's words). When no sentence's evidence
 (meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains.
 A relative time in a quoted sentence ("five years ago") is resolved against the article's
-date and said after the quote.
+date and said after the quote. Where the rules find no short answer (a date, a number) and
+the question asks who, where, what or which, the trained reader's span in the first quote
+leads the answer (`config.short_answer="reader"`; see `_lead_with_span`).
 
 Any object with a `compose(question, passages, *, query, config, history=()) -> Answer` method
 can replace it (see `Composer`), e.g. one that prompts a local LLM with the passages.
@@ -34,8 +36,15 @@ from ..questions import metadata_question
 from ..retrieve import Query
 from ..types import Answer, Passage
 
+from ..lexical import tokenize
+from ..questions import answer_type, typed_spans
+from .reader import SentenceReader, weights_available
+from .scoring import _question_words
 from .selection import QuoteSelection
-from .writing import ABSTAIN_TEXT, AnswerWriting
+from .writing import ABSTAIN_TEXT, AnswerWriting, _words
+
+SPAN_KINDS = (None, "name", "place")  # the question kinds whose lead fact the reader's span gives
+MAX_SPAN_WORDS = 8  # a longer span is no short answer: the quote speaks for itself
 
 
 class ExtractiveComposer(QuoteSelection, AnswerWriting):
@@ -60,5 +69,35 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         extra = self._corroboration(question, chosen, query, config, groups, len(passages))
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
         more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
-        return self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
+        answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
+        return self._lead_with_span(question, answer, config) if config.short_answer == "reader" else answer
+
+    def _lead_with_span(self, question: str, answer: Answer, config: Config) -> Answer:
+        """The answer led by the trained reader's span in its first quote ("Song Tao: ..."),
+        where the rules found no short answer: when the span is a few words, is not made of
+        the question's words, is a name or place for "who"/"where" questions, and fits in the
+        word budget. Dates, numbers and amounts are left to the rules; what was agreed or
+        said gets no lead. Without shipped reader weights, the answer as it is."""
+        kind = answer_type(question)
+        if answer.short_answer or not answer.citations or kind not in SPAN_KINDS or not weights_available():
+            return answer
+        first = answer.citations[0]
+        reading = self.span_reader.read(question, [(first.quote, "")])[0]
+        span = reading.answer.strip(" ,.;:\"'")
+        words = _words(span)
+        if not span or words > MAX_SPAN_WORDS or _words(answer.text) + words + 1 > config.max_answer_words:
+            return answer
+        if not set(tokenize(span)) - set(tokenize(question)):
+            return answer  # the question's own words: no answer
+        if kind and not any(a < reading.end and reading.start < b
+                            for a, b, _ in typed_spans(first.quote, kind, _question_words(question), question)):
+            return answer  # not the kind of fact asked for
+        return replace(answer, text=f"{span}: {answer.text}", short_answer=span)
+
+    @property
+    def span_reader(self) -> SentenceReader:
+        """The trained reader that finds spans (loaded on first use)."""
+        if getattr(self, "reader", None) is None:
+            self.reader = SentenceReader()
+        return self.reader
 

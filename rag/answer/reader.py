@@ -8,7 +8,8 @@ The network (`reader_net`) is the packaged all-MiniLM-L6-v2 with its upper layer
 heads trained here (`make train-reader`; see `weights/MODEL_CARD.md`). It loads on first
 use (`warm_up`), not in the constructor; every (question, sentence) pair of one call goes
 through it in one batch. Each sentence is scored on its own, so probabilities compare across
-documents. Left out: GPU placement, quantisation.
+documents. It runs with onnxruntime (`reader_onnx`: the graph exported once, no torch at
+question time) when that is installed, else with torch. Left out: GPU placement, quantisation.
 """
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ from typing import Any, Sequence
 from ..embedding import resolve_model
 from ..errors import ModelLoadError
 
+# the input the network reads: [CLS] question [SEP] sentence [SEP] context [SEP], each cut to this
+MAX_QUESTION_TOKENS = 48
+MAX_SENTENCE_TOKENS = 96
+MAX_CONTEXT_TOKENS = 24
+MAX_SPAN_TOKENS = 30  # the longest answer span, in word pieces
+READER_BACKENDS = ("auto", "onnx", "torch")
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 WEIGHTS_FILE = "reader.safetensors"
 BASE_MODEL = "all-MiniLM-L6-v2"
@@ -52,22 +59,37 @@ def shipped_metadata(weights_dir: Path = WEIGHTS_DIR) -> dict[str, Any]:
 class SentenceReader:
     """Reads (question, sentence) pairs with the trained network, batched."""
 
-    def __init__(self, *, weights_dir: Path = WEIGHTS_DIR, batch_size: int = 32) -> None:
+    def __init__(self, *, weights_dir: Path = WEIGHTS_DIR, batch_size: int = 32, backend: str = "auto") -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        if backend not in READER_BACKENDS:
+            raise ValueError(f"reader backend must be one of {', '.join(READER_BACKENDS)}, got {backend!r}")
         self.weights_dir = Path(weights_dir)
         self.batch_size = batch_size
+        self.backend = "onnx" if backend == "auto" and _onnxruntime_installed() else \
+            ("torch" if backend == "auto" else backend)
         self._parts: tuple[Any, Any] | None = None
+        self._onnx: Any = None
 
     def warm_up(self) -> None:
-        """Load the network (shared by readers of the same weights)."""
-        if self._parts is None:
+        """Load the network (shared by readers of the same weights); for onnx, export it first
+        if the cache has no graph of these weights."""
+        if self.backend == "onnx" and self._onnx is None:
+            self._onnx = _load_onnx(self.weights_dir)
+        elif self.backend == "torch" and self._parts is None:
             self._parts = _load(self.weights_dir)
 
     def read(self, question: str, sentences: Sequence[tuple[str, str]]) -> list[Reading]:
         """One reading per (sentence, the sentence before it) pair, in order."""
         if not sentences:
             return []
+        if self.backend == "onnx":
+            self.warm_up()
+            out = []
+            for i in range(0, len(sentences), self.batch_size):
+                rows = [(question, s, c) for s, c in sentences[i:i + self.batch_size]]
+                out += [Reading(p, s[a:b], a, b) for (p, a, b), (_, s, _) in zip(self._onnx.run(rows), rows)]
+            return out
         import torch
 
         from . import reader_net as rn
@@ -93,6 +115,29 @@ def _reading(rn: Any, enc: Any, j: int, start: Any, end: Any, probability: float
     a, b, _ = rn.best_span(start[j, first:first + n], end[j, first:first + n], n)
     s, e = enc.offsets[j][a][0], enc.offsets[j][b][1]
     return Reading(probability, sentence[s:e], s, e)
+
+
+def _onnxruntime_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def _load_onnx(weights_dir: Path) -> Any:
+    key = f"onnx:{weights_dir.resolve()}"
+    with _LOCK:
+        if key not in _LOADED:
+            if not weights_available(weights_dir):
+                raise ModelLoadError(f"no trained reader weights in {weights_dir} (run `make train-reader`, "
+                                     "or ask with reader='heuristic')")
+            from .reader_onnx import load
+
+            try:
+                _LOADED[key] = load(Path(resolve_model(BASE_MODEL)), weights_dir)
+            except (OSError, ValueError, RuntimeError) as exc:
+                raise ModelLoadError(f"could not run the trained reader from {weights_dir} with onnxruntime: "
+                                     f"{exc}") from exc
+        return _LOADED[key]
 
 
 def _load(weights_dir: Path) -> tuple[Any, Any]:

@@ -21,10 +21,7 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-MAX_QUESTION_TOKENS = 48
-MAX_SENTENCE_TOKENS = 96
-MAX_CONTEXT_TOKENS = 24
-MAX_SPAN_TOKENS = 30
+from .reader import MAX_CONTEXT_TOKENS, MAX_QUESTION_TOKENS, MAX_SENTENCE_TOKENS, MAX_SPAN_TOKENS  # noqa: F401
 FROZEN_LAYERS = 2  # embeddings and layers 0-1 stay as packaged
 
 
@@ -51,7 +48,10 @@ class ReaderNet(nn.Module):
 def load_base(model_dir: str | Path) -> tuple[ReaderNet, Any]:
     """The untrained network and tokenizer over the packaged base model."""
     from transformers import AutoModel, AutoTokenizer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.set_verbosity_error()  # its load report (the unused pooler) and bars are not for users
+    hf_logging.disable_progress_bar()
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     encoder = AutoModel.from_pretrained(str(model_dir), add_pooling_layer=False)
     return ReaderNet(encoder), tokenizer

@@ -4,7 +4,8 @@ Quotes share the word budget (`max_answer_words`) with their time notes; a long 
 cut to the run of whole clauses that carries the match; a quote that points back ("Such
 remarks ...") starts at the sentence it points to when both fit; a relative time ("five
 years ago") is resolved against the article's date and said after the quote. The short
-answer (a date, a number) leads when the first quote holds one of the asked kind. Questions
+answer (a date, a number) leads when the first quote holds one of the asked kind (for other
+kinds the composer may add the trained reader's span: `heuristic.py`). Questions
 about an article's byline or date quote that line. Left out: scoring and choosing.
 """
 from __future__ import annotations
