@@ -14,6 +14,7 @@ Left out: re-ranking with a cross-encoder, metadata filters.
 """
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +49,7 @@ class Retriever:
         self._chunk_rows, self._sentence_rows = KeyMap(chunk_keys), KeyMap(sentence_keys)
         self._documents = {d.id: d for d in data.documents}
         self._chunks = data.chunks  # a ChunkTable (rag.store.sentences)
+        self._doc_chunks: dict[int, tuple[list[int], list[int], list[int]]] = {}  # filled as documents are met
 
     def prepare(self, text: str, *, fuzzy: bool) -> Query:
         """Tokenize and embed the query text."""
@@ -104,19 +106,27 @@ class Retriever:
     def _chunks_of(self, doc_row: int, start: int, end: int) -> list[int]:
         """Rows of the chunks holding a sentence (its document's row, its span) whole: one,
         or two where chunks overlap."""
-        table = self._chunks
-        rows = table.rows_of(self.data.documents[doc_row].id)
-        if not len(rows):
-            return []
-        spans = table.spans[rows]
-        starts, ends = spans[:, table.START], spans[:, table.END]
-        j = int(np.searchsorted(starts, start, side="right")) - 1
+        starts, ends, rows = self._document_chunks(doc_row)
+        j = bisect.bisect_right(starts, start) - 1
         out = []
         while j >= 0 and ends[j] >= start:  # a document's chunks are windows in reading order: earlier ones end earlier
             if ends[j] >= end:
-                out.append(int(rows[j]))
+                out.append(rows[j])
             j -= 1
         return sorted(out)
+
+    def _document_chunks(self, doc_row: int) -> tuple[list[int], list[int], list[int]]:
+        """(starts, ends, rows) of a document's chunks in reading order, as Python lists: a
+        question maps hundreds of sentences to their chunks, and bisecting a list is far
+        cheaper than a numpy call per sentence. Worked out once per document met."""
+        found = self._doc_chunks.get(doc_row)
+        if found is None:
+            table = self._chunks
+            rows = table.rows_of(self.data.documents[doc_row].id)
+            spans = np.asarray(table.spans[rows]) if len(rows) else np.zeros((0, table.WIDTH), dtype=np.int64)
+            found = (spans[:, table.START].tolist(), spans[:, table.END].tolist(), rows.tolist())
+            self._doc_chunks[doc_row] = found
+        return found
 
     def _passage(self, i: int, score: float, cosine: float, rank: int) -> Passage:
         chunk = self.data.chunks[i]
