@@ -78,21 +78,29 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         the question's words, is a name or place for "who"/"where" questions, and fits in the
         word budget. Dates, numbers and amounts are left to the rules; what was agreed or
         said gets no lead. Without shipped reader weights, the answer as it is."""
-        kind = answer_type(question)
-        if answer.short_answer or not answer.citations or kind not in SPAN_KINDS or not weights_available():
+        if answer.short_answer or not answer.citations:
             return answer
-        first = answer.citations[0]
-        reading = self.span_reader.read(question, [(first.quote, "")])[0]
-        span = reading.answer.strip(" ,.;:\"'")
-        words = _words(span)
-        if not span or words > MAX_SPAN_WORDS or _words(answer.text) + words + 1 > config.max_answer_words:
+        span = self.span_answer(question, answer.citations[0].quote)
+        if span is None or _words(answer.text) + _words(span) + 1 > config.max_answer_words:
             return answer
-        if not set(tokenize(span)) - set(tokenize(question)):
-            return answer  # the question's own words: no answer
-        if kind and not any(a < reading.end and reading.start < b
-                            for a, b, _ in typed_spans(first.quote, kind, _question_words(question), question)):
-            return answer  # not the kind of fact asked for
         return replace(answer, text=f"{span}: {answer.text}", short_answer=span)
+
+    def span_answer(self, question: str, sentence: str) -> str | None:
+        """The trained reader's span in `sentence` when it can be a short answer to `question`
+        (see `_lead_with_span`), else None."""
+        kind = answer_type(question)
+        if kind not in SPAN_KINDS or not weights_available():
+            return None
+        reading = self.span_reader.read(question, [(sentence, "")])[0]
+        span = reading.answer.strip(" ,.;:\"'")
+        if not span or _words(span) > MAX_SPAN_WORDS:
+            return None
+        if not set(tokenize(span)) - set(tokenize(question)):
+            return None  # the question's own words: no answer
+        if kind and not any(a < reading.end and reading.start < b
+                            for a, b, _ in typed_spans(sentence, kind, _question_words(question), question)):
+            return None  # not the kind of fact asked for
+        return span
 
     @property
     def span_reader(self) -> SentenceReader:

@@ -103,6 +103,9 @@ class LLMComposer:
         text = " ".join([text, *times])
         short = _short_answer(kept[0].text, answer_type(question), _question_words(question),
                               set(tokenize(question)), question)  # as the extractive answer finds it
+        if short is None and config.short_answer == "reader" and hasattr(self.extractive, "span_answer"):
+            # the reader's span in the article's sentence the answer cites first (the model's text is left as written)
+            short = self.extractive.span_answer(question, citations[0].quote)
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
                       passages=tuple(passages), short_answer=short, notes=times + notes,
                       evidence=max(c.score for c in kept))
