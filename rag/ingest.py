@@ -63,6 +63,7 @@ _DATE_RE = re.compile(
     r"(?<!\d)(?P<iy>\d{4})[-/](?P<im>\d{1,2})[-/](?P<id>\d{1,2})(?!\d)"
     rf"|\b(?P<m1>{_MONTH})\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y1>\d{{4}})\b"
     rf"|\b(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH}),?\s+(?P<y2>\d{{4}})\b", re.I)
+_FOUR_DIGITS = re.compile(r"\d{4}")
 _LABEL_RE = re.compile(r"\b(posted|published|updated|modified|dated?)\b", re.IGNORECASE)
 _WEEKDAY = r"((mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s*)?"
 _AFTER_LABEL_RE = re.compile(rf"\s*(by [^:|]{{1,60}}? )?(on)?\s*[:\-–]?\s*{_WEEKDAY}", re.I)
@@ -143,6 +144,8 @@ def find_date(lines: Sequence[str]) -> str | None:
 
 def _dates_in_line(line: str) -> Iterator[tuple[int, str]]:
     """Yield (rank, iso date) for each labelled date, or the date standing alone on the line."""
+    if not _FOUR_DIGITS.search(line):
+        return  # every form `_DATE_RE` reads has a four-digit year: most lines are settled here
     previous_end = 0
     for match in _DATE_RE.finditer(line):
         iso, before, previous_end = _iso(match), line[previous_end:match.start()], match.end()
