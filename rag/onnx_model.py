@@ -105,6 +105,20 @@ def export(model_dir: Path, target: Path) -> None:
     os.replace(partial, target)  # whole or not at all, also with two processes exporting
 
 
+def cpu_session(graph: Path, threads: int | None, *, spinning: bool = True) -> Any:
+    """An onnxruntime session of `graph` on the CPU: `threads` per call (None: every core);
+    without `spinning`, its threads sleep between calls instead of busy-waiting."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or os.cpu_count() or 1
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    if not spinning:
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+
+
 class OnnxEncoder:
     """Tokenises with `tokenizers` and runs the exported graph with onnxruntime."""
 
@@ -124,13 +138,7 @@ class OnnxEncoder:
         self.dimension = int(self.session.get_outputs()[0].shape[1] or 0) or self._probe_dimension()
 
     def _session(self, threads: int | None) -> Any:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        return ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+        return cpu_session(self.graph, threads)
 
     def set_threads(self, threads: int) -> None:
         """Run with this many threads per call from now on (a new session; calls in flight finish)."""

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
+import numpy as np
+
 from ..embedding import resolve_model
 from ..errors import ModelLoadError
 
@@ -28,6 +30,42 @@ MAX_SENTENCE_TOKENS = 96
 MAX_CONTEXT_TOKENS = 24
 MAX_SPAN_TOKENS = 30  # the longest answer span, in word pieces
 READER_BACKENDS = ("auto", "onnx", "torch")
+
+
+def layout(rows: Sequence[tuple[Sequence[int], Sequence[int], Sequence[int]]], cls: int, sep: int,
+           pad: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[int]]:
+    """The network's input for (question, sentence, context) word-piece rows, each cut to its
+    limit: [CLS] question [SEP] sentence [SEP] context [SEP] (no context: no last [SEP]), as
+    padded int64 (input_ids, attention_mask, token_type_ids), and where each row's sentence
+    starts. Training (torch) and both backends build it here."""
+    ids, types, firsts = [], [], []
+    for q, s, c in rows:
+        head = [cls, *q[:MAX_QUESTION_TOKENS], sep]
+        context = list(c[-MAX_CONTEXT_TOKENS:]) if c else []
+        row = head + list(s[:MAX_SENTENCE_TOKENS]) + [sep] + context + ([sep] if context else [])
+        ids.append(row)
+        types.append([0] * len(head) + [1] * (len(row) - len(head)))
+        firsts.append(len(head))
+    width = max(len(r) for r in ids)
+    input_ids = np.full((len(ids), width), pad, dtype=np.int64)
+    attention_mask = np.zeros((len(ids), width), dtype=np.int64)
+    token_type_ids = np.zeros((len(ids), width), dtype=np.int64)
+    for i, (row, typ) in enumerate(zip(ids, types)):
+        input_ids[i, :len(row)] = row
+        token_type_ids[i, :len(typ)] = typ
+        attention_mask[i, :len(row)] = 1
+    return input_ids, attention_mask, token_type_ids, firsts
+
+
+def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int, float]:
+    """(first piece, last piece, score) of the best span of at most MAX_SPAN_TOKENS pieces,
+    from the start and end logits of a sentence's pieces."""
+    n = len(start)
+    scores = np.asarray(start, dtype=np.float32)[:, None] + np.asarray(end, dtype=np.float32)[None, :]
+    allowed = np.triu(np.ones((n, n), dtype=bool)) & np.tril(np.ones((n, n), dtype=bool), MAX_SPAN_TOKENS - 1)
+    scores = np.where(allowed, scores, -np.inf)
+    i, j = divmod(int(np.argmax(scores)), n)
+    return i, j, float(scores[i, j])
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 WEIGHTS_FILE = "reader.safetensors"
 BASE_MODEL = "all-MiniLM-L6-v2"

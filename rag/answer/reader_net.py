@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from .reader import MAX_CONTEXT_TOKENS, MAX_QUESTION_TOKENS, MAX_SENTENCE_TOKENS, MAX_SPAN_TOKENS  # noqa: F401
+from .reader import best_span as reader_best_span, layout
 FROZEN_LAYERS = 2  # embeddings and layers 0-1 stay as packaged
 
 
@@ -94,27 +95,13 @@ def encode(tokenizer: Any, rows: Sequence[tuple[str, str, str]]) -> Encoded:
     questions = tokenizer([r[0] for r in rows], add_special_tokens=False)["input_ids"]
     sentences = tokenizer([r[1] for r in rows], add_special_tokens=False, return_offsets_mapping=True)
     contexts = tokenizer([r[2] for r in rows], add_special_tokens=False)["input_ids"]
-    cls, sep, pad = tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id
-    ids, types, firsts, offsets = [], [], [], []
-    for q, s, off, c in zip(questions, sentences["input_ids"], sentences["offset_mapping"], contexts):
-        q, s, off = q[:MAX_QUESTION_TOKENS], s[:MAX_SENTENCE_TOKENS], off[:MAX_SENTENCE_TOKENS]
-        c = c[-MAX_CONTEXT_TOKENS:] if c else []
-        head = [cls, *q, sep]
-        row = head + s + [sep] + c + ([sep] if c else [])
-        ids.append(row)
-        types.append([0] * len(head) + [1] * (len(row) - len(head)))
-        firsts.append(len(head))
-        offsets.append([tuple(o) for o in off])
-    width = max(len(r) for r in ids)
-    input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
-    token_type_ids = torch.zeros((len(ids), width), dtype=torch.long)
-    attention_mask = torch.zeros((len(ids), width), dtype=torch.long)
-    sentence_mask = torch.zeros((len(ids), width), dtype=torch.bool)
-    for i, (row, typ) in enumerate(zip(ids, types)):
-        input_ids[i, : len(row)] = torch.tensor(row)
-        token_type_ids[i, : len(typ)] = torch.tensor(typ)
-        attention_mask[i, : len(row)] = 1
-        sentence_mask[i, firsts[i]: firsts[i] + len(offsets[i])] = True
+    offsets = [[tuple(o) for o in off[:MAX_SENTENCE_TOKENS]] for off in sentences["offset_mapping"]]
+    ids, mask, types, firsts = layout(list(zip(questions, sentences["input_ids"], contexts)),
+                                      tokenizer.cls_token_id, tokenizer.sep_token_id, tokenizer.pad_token_id)
+    input_ids, attention_mask, token_type_ids = (torch.from_numpy(a) for a in (ids, mask, types))
+    sentence_mask = torch.zeros(input_ids.shape, dtype=torch.bool)
+    for i, first in enumerate(firsts):
+        sentence_mask[i, first: first + len(offsets[i])] = True
     return Encoded(input_ids, attention_mask, token_type_ids, sentence_mask, offsets, firsts)
 
 
@@ -126,12 +113,7 @@ def span_tokens(offsets: Sequence[tuple[int, int]], start: int, end: int) -> tup
 
 def best_span(start_logits: torch.Tensor, end_logits: torch.Tensor,
               n_pieces: int) -> tuple[int, int, float]:
-    """(first piece, last piece, score) of the best span of at most MAX_SPAN_TOKENS pieces."""
-    start = start_logits[:n_pieces]
-    end = end_logits[:n_pieces]
-    scores = start[:, None] + end[None, :]
-    allowed = torch.ones_like(scores, dtype=torch.bool).triu().tril(MAX_SPAN_TOKENS - 1)
-    scores = scores.masked_fill(~allowed, float("-inf"))
-    flat = int(torch.argmax(scores))
-    i, j = divmod(flat, n_pieces)
-    return i, j, float(scores[i, j])
+    """(first piece, last piece, score) of the best span of at most MAX_SPAN_TOKENS pieces
+    (`reader.best_span` over the first `n_pieces` logits)."""
+    return reader_best_span(start_logits[:n_pieces].detach().float().cpu().numpy(),
+                            end_logits[:n_pieces].detach().float().cpu().numpy())

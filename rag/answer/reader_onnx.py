@@ -5,9 +5,9 @@ is exported once, with torch, into one graph from the word pieces to (answer log
 logits, end logits). It is cached in `model_cache_dir()/reader-<fingerprint>/reader.onnx`,
 the fingerprint a hash of the base model's files, the shipped weights and this exporter's
 version, so new weights export again (`python -m rag.answer.reader_onnx` does it at install).
-At run time only `onnxruntime` and the `tokenizers` tokenizer are loaded; the input is built
-exactly as `reader_net.encode` builds it and the span decoded as `reader_net.best_span`
-does, so readings agree with the torch network's (a test checks).
+At run time only `onnxruntime` and the `tokenizers` tokenizer are loaded; the input is laid
+out and the span decoded by the same functions as for torch (`reader.layout`,
+`reader.best_span`), so readings agree with the torch network's (a test checks).
 """
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from ..onnx_model import OPSET, fingerprint, model_cache_dir
-from .reader import MAX_CONTEXT_TOKENS, MAX_QUESTION_TOKENS, MAX_SENTENCE_TOKENS, MAX_SPAN_TOKENS, WEIGHTS_FILE
+from ..onnx_model import OPSET, cpu_session, fingerprint, model_cache_dir
+from .reader import MAX_SENTENCE_TOKENS, WEIGHTS_FILE, best_span, layout
 
 EXPORT_VERSION = 1  # bump when the exported graph changes
 _INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -72,7 +72,6 @@ class OnnxReaderNet:
     """Encodes (question, sentence, context) rows with `tokenizers` and runs the graph."""
 
     def __init__(self, base_dir: Path, graph: Path, *, threads: int | None = None) -> None:
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.tokenizer = Tokenizer.from_file(str(Path(base_dir) / "tokenizer.json"))
@@ -80,56 +79,29 @@ class OnnxReaderNet:
         self.tokenizer.no_padding()
         self.cls, self.sep = self.tokenizer.token_to_id("[CLS]"), self.tokenizer.token_to_id("[SEP]")
         self.pad = self.tokenizer.token_to_id("[PAD]") or 0
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         # no busy-waiting between calls: the spinning threads would take the cores from the
         # embedding model's session, which runs next (on 2 cores that doubled its time)
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(str(graph), options, providers=["CPUExecutionProvider"])
+        self.session = cpu_session(graph, threads, spinning=False)
 
     def run(self, rows: Sequence[tuple[str, str, str]]) -> list[tuple[float, int, int]]:
         """Per row: (probability that the sentence answers, span start and end in characters
         of the sentence)."""
-        pieces = [self.tokenizer.encode_batch([r[k] for r in rows], add_special_tokens=False) for k in range(3)]
-        ids, types, firsts, offsets = [], [], [], []
-        for q, s, c in zip(*pieces):
-            head = [self.cls, *q.ids[:MAX_QUESTION_TOKENS], self.sep]
-            context = c.ids[-MAX_CONTEXT_TOKENS:] if c.ids else []
-            row = head + s.ids[:MAX_SENTENCE_TOKENS] + [self.sep] + context + ([self.sep] if context else [])
-            ids.append(row)
-            types.append([0] * len(head) + [1] * (len(row) - len(head)))
-            firsts.append(len(head))
-            offsets.append(list(s.offsets[:MAX_SENTENCE_TOKENS]))
-        width = max(len(r) for r in ids)
-        feed = {"input_ids": np.full((len(ids), width), self.pad, dtype=np.int64),
-                "attention_mask": np.zeros((len(ids), width), dtype=np.int64),
-                "token_type_ids": np.zeros((len(ids), width), dtype=np.int64)}
-        for i, (row, typ) in enumerate(zip(ids, types)):
-            feed["input_ids"][i, :len(row)] = row
-            feed["token_type_ids"][i, :len(typ)] = typ
-            feed["attention_mask"][i, :len(row)] = 1
-        answer, start, end = self.session.run(None, feed)
+        questions, sentences, contexts = (self.tokenizer.encode_batch([r[k] for r in rows], add_special_tokens=False)
+                                          for k in range(3))
+        offsets = [list(s.offsets[:MAX_SENTENCE_TOKENS]) for s in sentences]
+        ids, mask, types, firsts = layout([(q.ids, s.ids, c.ids) for q, s, c in zip(questions, sentences, contexts)],
+                                          self.cls, self.sep, self.pad)
+        answer, start, end = self.session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                     "token_type_ids": types})
         out = []
         for j, off in enumerate(offsets):
             probability = float(1.0 / (1.0 + np.exp(-float(answer[j]))))
             if not off:
                 out.append((probability, 0, 0))
                 continue
-            a, b = best_span(start[j, firsts[j]:firsts[j] + len(off)], end[j, firsts[j]:firsts[j] + len(off)])
+            a, b, _ = best_span(start[j, firsts[j]:firsts[j] + len(off)], end[j, firsts[j]:firsts[j] + len(off)])
             out.append((probability, off[a][0], off[b][1]))
         return out
-
-
-def best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int]:
-    """(first piece, last piece) of the best span of at most MAX_SPAN_TOKENS pieces."""
-    n = len(start)
-    scores = start[:, None] + end[None, :]
-    allowed = np.triu(np.ones((n, n), dtype=bool)) & np.tril(np.ones((n, n), dtype=bool), MAX_SPAN_TOKENS - 1)
-    scores = np.where(allowed, scores, -np.inf)
-    i, j = divmod(int(np.argmax(scores)), n)
-    return i, j
 
 
 def load(base_dir: Path, weights_dir: Path, threads: int | None = None) -> Any:
