@@ -238,6 +238,63 @@ def _names(text: str) -> list[str]:
     return list(dict.fromkeys(n for n in names if n.split()[0].lower() not in _QUESTION_WORDS))
 
 
+# what a question names: a run of capitalised words (not its first word), a year, a number
+_NAMED = re.compile(r"(?<![\w'-])(?:[A-Z][\w&.-]*(?:'s)?(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w&.-]*(?:'s)?)*"
+                    r"|\d[\d,]*(?:\.\d+)?)")
+_CALENDAR = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})", re.IGNORECASE)
+_NUMBER_WORD = re.compile(rf"(?:{_NUMWORD}|{_ORDINAL})", re.IGNORECASE)  # "Five", "First": often a title
+# a people, not a name ("the Americans", "South Korean", "Chinese", "Dutch"): articles say
+# "the US", "Seoul", "Beijing" as often, so these are no test of what an article is about
+_PEOPLE = re.compile(r"[A-Z][a-z]+(?:ians?|eans?|cans?|ese|ish|ch)|Arabs?|Thai|Swiss|Greeks?|Welsh|Scots|Kurds?|"
+                     r"Jews?|Muslims?|Christians?|Catholics?|Hindus?|Sikhs?|Buddhists?|Israelis?|Iraqis?|"
+                     r"Pakistanis?|Saudis?|Afghans?|Filipinos?|Europeans?|Asians?|Africans?|Latinos?")
+
+
+# one country's names: an article may use any of them for the one the question uses
+NAME_ALIASES = (("Britain", "Great Britain", "UK", "United Kingdom", "British", "England", "Scotland", "Wales"),
+                ("US", "USA", "United States", "America", "American"),
+                ("Netherlands", "Holland", "Dutch"),
+                ("EU", "European Union"))
+_ALIASES = {name.lower(): group for group in NAME_ALIASES for name in group}
+
+
+def name_forms(term: str) -> tuple[str, ...]:
+    """`term` and the other names of the same country (`NAME_ALIASES`)."""
+    return _ALIASES.get(term.lower(), (term,))
+
+
+def named_terms(question: str) -> list[tuple[str, int | None]]:
+    """What `question` names, as (term, year): each run of capitalised words after its first
+    word ("Time Warner", "Britain" from "Britain's"), each year (with the year) and each number
+    of three or more digits. Question words, months and weekdays are not terms (an article
+    says "last month"), nor are peoples ("the Americans": `_PEOPLE`), number words ("Channel
+    Five") or small numbers (often written as words). An article that
+    mentions none of a term's forms cannot be where the answer is."""
+    terms: list[tuple[str, int | None]] = []
+    first = re.match(r"\W*\w+", question)
+    for m in _NAMED.finditer(question):
+        text = m.group()
+        if first and m.start() < first.end():  # "Which New England senator": not "Which"
+            text = text[first.end() - m.start():]
+        text = re.sub(r"'s\b", "", text).strip(" .,-")
+        if not text:
+            continue
+        if text[0].isdigit():
+            digits = text.replace(",", "")
+            if re.fullmatch(r"1[5-9]\d\d|20\d\d", digits):
+                terms.append((digits, int(digits)))
+            elif len(digits.split(".")[0]) >= 3:
+                terms.append((digits, None))
+            continue
+        words = [w for w in text.split() if w.lower() not in _QUESTION_WORDS and not _CALENDAR.fullmatch(w)
+                 and w.lower() not in ("i", "of", "the", "de") and not _NUMBER_WORD.fullmatch(w)]
+        while words and _PEOPLE.fullmatch(words[0]):  # "Dutch AC Milan": AC Milan
+            words.pop(0)
+        if words and not _PEOPLE.fullmatch(words[-1]):  # "South Koreans": a people
+            terms.append((" ".join(words), None))
+    return list(dict.fromkeys(terms))
+
+
 def _first_sentence(text: str) -> str:
     text = re.sub(r"^[^:]{1,40}:\s", "", text.strip())  # a short answer before the quote
     return re.split(r"(?<=[.!?])\s|\[\d+\]", text, maxsplit=1)[0]

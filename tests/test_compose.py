@@ -232,3 +232,38 @@ def test_a_span_of_the_asked_kind_leads() -> None:
 def test_config_rejects_an_unknown_short_answer_source() -> None:
     with pytest.raises(ValueError, match="short_answer"):
         Config(short_answer="llm")
+
+
+GLASGOW = ("Arena News\n\nPublished: May 2, 2005\n\nThe benefit concert at the SECC in Glasgow raised 900,000 pounds. "
+           "Franz Ferdinand and Travis played to a sold-out hall.")
+
+
+def test_a_question_naming_what_no_cited_article_mentions_is_not_answered_from_it() -> None:
+    # the pier article answers "how much ... raise" loosely (a sum of money), but never names
+    # the concert's city or bands: a near miss, not an answer
+    answer = _ask("How much did the Cardiff concert with Eric Clapton raise?", Config(abstain_threshold=0.0))
+    assert answer.abstained and answer.text == ABSTAIN_TEXT and not answer.citations
+    assert answer.notes == ('No article found mentions "Cardiff" or "Eric Clapton".',)
+
+
+def test_the_article_that_names_what_the_question_names_is_quoted_instead() -> None:
+    config = Config(abstain_threshold=0.0)
+    retriever, composer = _setup(config, ARTICLE, {"arena.txt": GLASGOW})
+    question = "How much did the concert with Franz Ferdinand raise for the pier?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = retriever.search(query, k=5, config=config)
+    answer = composer.compose(question, passages, query=query, config=config)
+    assert not answer.abstained and {c.source for c in answer.citations} == {"arena.txt"}
+    assert "900,000 pounds" in answer.text
+
+
+def test_names_spread_over_two_cited_articles_are_all_mentioned() -> None:
+    config = Config(abstain_threshold=0.0)
+    _, composer = _setup(config, ARTICLE, {"arena.txt": GLASGOW})
+    ids = [d.id for d in composer.data.documents]
+    question = "Did Ana Ruiz meet Franz Ferdinand in Glasgow in 2005?"
+    assert composer.unmentioned(question, ids) == []
+    assert composer.unmentioned(question, ids[:1]) == ["Franz Ferdinand", "Glasgow"]
+    assert composer.unmentioned("Did Ana Ruiz speak to the Americans in 2024?", ids[:1]) == ["2024"]
+    # a document dated 2020 may speak of 2019 as "last year"
+    assert composer.unmentioned("What did Ana Ruiz do in 2019?", ids[:1]) == []

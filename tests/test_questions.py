@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.questions import (answer_type, clean_question, contextualize, counted_noun, metadata_question, normalize_history,
-                           typed_spans)
+from rag.questions import (answer_type, clean_question, contextualize, counted_noun, metadata_question, name_forms,
+                           named_terms, normalize_history, typed_spans)
 
 
 @pytest.mark.parametrize("question,kind", [
@@ -118,3 +118,21 @@ def test_clean_question_wants_a_string(raw: object) -> None:
 
 def test_history_turns_are_cleaned_too() -> None:
     assert normalize_history([("Who\ud800?", "A\x00B"), "\x00"]) == [("Who\ufffd?", "AB")]
+
+
+@pytest.mark.parametrize("question, terms", [
+    ("Who won the 2008 US presidential election?", [("2008", 2008), ("US", None)]),
+    ("Which New England senator lost his card?", [("New England", None)]),
+    ("What share of Britain's games outlay went to Sony?", [("Britain", None), ("Sony", None)]),
+    ("What had the Dutch AC Milan defender arranged?", [("AC Milan", None)]),
+    ("Which visitor came without the Americans or South Koreans being told?", []),
+    ("During his day on Five, what did the Lib Dem leader claim in May?", [("Lib Dem", None)]),
+    ("How many of the 10,000 tickets cost $8.50 in 12 shops?", [("10000", None)]),
+    ("Tell me about Kim Jong-un", [("Kim Jong-un", None)]),
+])
+def test_named_terms_are_the_names_years_and_long_numbers_a_question_names(question, terms) -> None:
+    assert named_terms(question) == terms
+
+
+def test_a_country_has_its_other_names() -> None:
+    assert "UK" in name_forms("Britain") and "America" in name_forms("US") and name_forms("Sony") == ("Sony",)

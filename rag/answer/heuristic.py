@@ -16,6 +16,10 @@ account of the same person, and quotes it too if it adds question words the chos
 (or the question asks what "both reports" say). Long sentences are cut to the clauses that
 carry the match (in meaning and in the question's words). When no sentence's evidence
 (meaning + words - missing answer type) reaches `config.abstain_threshold` it abstains.
+It also abstains, with a note, when the question names something (a name, a year, a long
+number: `named_terms`) that none of the quoted articles mentions: "Who won the 2008 US
+election?" is not answered from an article that never says 2008. The quotes are then taken
+from the articles that do mention all of it, if one answers well enough.
 A relative time in a quoted sentence ("five years ago") is resolved against the article's
 date and said after the quote. Where the rules find no short answer (a date, a number) and
 the question asks who, where, what or which, the trained reader's span in the first quote
@@ -41,7 +45,7 @@ from ..questions import answer_type, typed_spans
 from .reader import SentenceReader, weights_available
 from .scoring import _question_words
 from .selection import QuoteSelection
-from .writing import ABSTAIN_TEXT, AnswerWriting, _words
+from .writing import ABSTAIN_TEXT, AnswerWriting, _words, unmentioned_note
 
 SPAN_KINDS = (None, "name", "place")  # the question kinds whose lead fact the reader's span gives
 MAX_SPAN_WORDS = 8  # a longer span is no short answer: the quote speaks for itself
@@ -67,6 +71,18 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
                           passages=tuple(passages), evidence=best)
         chosen = self._select(candidates, config, question, groups)
         extra = self._corroboration(question, chosen, query, config, groups, len(passages))
+        missing = self.unmentioned(question, (c.sentence.doc_id for c in chosen + extra))
+        if missing:
+            # the question names what the chosen articles never mention: they are about something
+            # else. Quote the articles that mention all of it, if one answers well enough.
+            naming = [c for c in candidates if not self.unmentioned(question, [c.sentence.doc_id])]
+            best = max((c.evidence for c in naming), default=0.0)
+            if not naming or best < config.abstain_threshold:
+                return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
+                              evidence=best, notes=(unmentioned_note(missing),))
+            chosen = self._select(naming, config, question, groups)
+            extra = self._corroboration(question, chosen, query, config, groups, len(passages))
+            extra = [c for c in extra if not self.unmentioned(question, [c.sentence.doc_id])]
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
         more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
         answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
@@ -108,4 +124,3 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         if getattr(self, "reader", None) is None:
             self.reader = SentenceReader()
         return self.reader
-

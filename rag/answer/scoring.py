@@ -14,15 +14,16 @@ sentences it reads. Left out: choosing quotes (selection.py) and writing them (w
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
 from ..config import Config
 from ..index import IndexData
-from ..lexical import compounds, tokenize
-from ..questions import answer_type, typed_spans
+from ..lexical import close_words, compounds, tokenize
+from ..questions import answer_type, name_forms, named_terms, typed_spans
 from ..retrieve import Query, chunk_passage
 from ..types import Passage, Sentence
 
@@ -35,6 +36,7 @@ REPEAT_PENALTY = 0.1
 # news sentences, so for "what did he say" only their absence counts (the penalty).
 EVIDENCE_KINDS = ("agreement",)
 TITLE_PENALTY = 0.15  # a headline matches many questions loosely but rarely answers one
+DOC_TOKEN_CACHE = 512  # documents whose word sets are kept for the named-term check
 ANAPHOR_SHARE = 0.5  # share of the words of the sentence before that count for one pointing back to it
 # openings that point back to the sentence before ("Such remarks were not mentioned by KCNA")
 _ANAPHOR = re.compile(r"(?:Such|This|These|That|Those|The (?:remarks?|move|statement|comments?|meeting|visit|report|two))\b")
@@ -62,6 +64,38 @@ class SentenceScoring:
         self.encode = encode  # embeds clauses when a long sentence must be cut
         self._documents = {d.id: d for d in data.documents}
         self._contexts: dict[int, tuple[np.ndarray, frozenset[str]] | None] = {}
+        self._doc_tokens: OrderedDict[str, frozenset[str]] = OrderedDict()
+
+    def unmentioned(self, question: str, doc_ids: Iterable[str]) -> list[str]:
+        """The terms `question` names (`named_terms`: names, years, long numbers) that none
+        of the documents mentions: their answer cannot come from these documents. A name is
+        mentioned when each of its words is (one letter off counts for longer words, as
+        "Yunsan" for "Yunshan"), or its words joined ("TimeWarner"); a year also when a
+        document dated that year or later could speak of it as "five years ago"."""
+        terms = named_terms(question)
+        docs = [self._documents[d] for d in dict.fromkeys(doc_ids) if d in self._documents]
+        if not terms or not docs:
+            return []
+        vocab = [self._tokens_of(d.id, d.text) for d in docs]
+        missing = []
+        for term, year in terms:
+            if year is not None and any(d.date and d.date[:4].isdigit() and int(d.date[:4]) >= year - 1
+                                        for d in docs):
+                continue
+            if not any(_mentions(words, form) for form in name_forms(term) for words in vocab):
+                missing.append(term)
+        return missing
+
+    def _tokens_of(self, doc_id: str, text: str) -> frozenset[str]:
+        words = self._doc_tokens.get(doc_id)
+        if words is None:
+            words = frozenset(tokenize(text))
+            self._doc_tokens[doc_id] = words
+            if len(self._doc_tokens) > DOC_TOKEN_CACHE:
+                self._doc_tokens.popitem(last=False)
+        else:
+            self._doc_tokens.move_to_end(doc_id)
+        return words
 
     def rank(self, question: str, passages: Sequence[Passage], *, query: Query,
              config: Config, said: str = "",
@@ -185,3 +219,20 @@ def _coverage(groups: list[tuple[float, frozenset[str]]], words: frozenset[str])
     return sum(w for w, forms in groups if forms & words) / total
 
 
+def _mentions(words: frozenset[str], term: str) -> bool:
+    """A document with these word tokens mentions `term`: each of its words, or them joined."""
+    parts = tokenize(term.replace("-", " "))
+    return not parts or "".join(parts) in words or all(_has(p, words) for p in parts)
+
+
+def _has(word: str, words: frozenset[str]) -> bool:
+    """`word` is among `words`, or begins one of them ("500" in "500m", "york" in "yorker"),
+    or (6 letters or more) is one edit from one or shares its first five letters ("britain",
+    "british")."""
+    if word in words:
+        return True
+    if word.isdigit():
+        return any(w.startswith(word) and not w[len(word):len(word) + 1].isdigit() for w in words)
+    if len(word) >= 4 and any(w.startswith(word) for w in words):
+        return True
+    return len(word) >= 6 and (any(w.startswith(word[:5]) for w in words) or bool(close_words(word, list(words), 1)))

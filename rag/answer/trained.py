@@ -30,7 +30,7 @@ import numpy as np
 
 from .heuristic import ExtractiveComposer
 from .scoring import Candidate
-from .writing import ABSTAIN_TEXT, _time_note, _words
+from .writing import ABSTAIN_TEXT, _time_note, _words, unmentioned_note
 from ..config import Config
 from ..index import IndexData
 from ..lexical import tokenize
@@ -98,6 +98,13 @@ class ReaderComposer(ExtractiveComposer):
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
                           passages=tuple(passages), evidence=best)
         chosen = self._choose(ranked, config)
+        missing = self.unmentioned(question, (c.sentence.doc_id for c, _ in chosen))
+        if missing:  # as the heuristic composer: only articles that name what the question names
+            ranked = [(c, r) for c, r in ranked if not self.unmentioned(question, [c.sentence.doc_id])]
+            if not ranked or ranked[0][1].probability < config.reader_threshold:
+                return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
+                              evidence=best, notes=(unmentioned_note(missing),))
+            chosen = self._choose(ranked, config)
         short = chosen[0][1].answer.strip(" ,.;:")
         short = short if short and len(short.split()) <= MAX_SHORT_WORDS else None
         return self._quote(question, [(c, r.probability) for c, r in chosen], short, passages, config, best)

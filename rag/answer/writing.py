@@ -203,6 +203,13 @@ def _clause_windows(text: str, max_words: int) -> list[tuple[int, int]]:
     return windows
 
 
+def unmentioned_note(terms: Sequence[str]) -> str:
+    """What an abstention says when the articles found never mention what the question names."""
+    quoted = [f'"{t}"' for t in terms]
+    return "No article found mentions " + (quoted[0] if len(quoted) == 1 else
+                                           ", ".join(quoted[:-1]) + " or " + quoted[-1]) + "."
+
+
 def _time_note(sentence: str, published: str | None) -> str:
     """The absolute times of the sentence's relative ones; a weekday right before an explicit
     date ("on Friday evening, May 24") is not relative and is left out."""
