@@ -26,7 +26,7 @@ CACHE_ROOT = REPO / "eval" / "cache"
 KEY_FILE = "key.json"
 DOCUMENT_SUFFIXES = (".txt", ".md")  # what `rag` indexes in a folder
 Progress = Callable[[str], None]
-INDEXING_CODE = ("ingest.py", "chunking.py")  # under rag/: what decides a document's cleaned text and chunks
+INDEXING_CODE = ("ingest.py", "chunking.py", "store/faiss.py")  # under rag/: what decides the cleaned text, chunks, vectors
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,33 @@ def test_ivf_recall_at_10_against_exact() -> None:
     assert recall >= 0.9, recall
 
 
+def test_exact_search_with_float16_codes_ranks_as_float32_cosines_do() -> None:
+    store, vectors, _ = _filled(Config(), 3000)
+    queries = vectors[::50] + 0.05 * _vectors(60, seed=2)
+    truth = np.argsort(-(queries @ vectors.T), axis=1)[:, :10]
+    keys = item_keys([DOCS[i % len(DOCS)] for i in range(3000)], range(3000))
+    scores, found = store.search(queries, 10)
+    overlap = np.mean([len(set(keys[t].tolist()) & set(f.tolist())) / 10 for t, f in zip(truth, found)])
+    assert overlap >= 0.99, overlap
+    best = (queries @ vectors.T).max(axis=1)
+    assert np.abs(scores[:, 0] - best).max() < 2e-3
+
+
+def test_an_exact_store_of_float32_vectors_written_before_still_opens(tmp_path: Path) -> None:
+    import faiss
+
+    vectors = _vectors(200)
+    docs = [DOCS[i % len(DOCS)] for i in range(200)]
+    old = FaissStore("chunks", faiss.IndexIDMap2(faiss.IndexFlatIP(32)), AnnSettings("exact"),
+                     np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    old.add(item_keys(docs, range(200)), docs, vectors)
+    reopened = FaissStore.open(old.persist(tmp_path), folder=tmp_path, config=Config())
+    assert reopened.search(vectors[5], 1)[1][0, 0] == item_keys(docs, range(200))[5]
+    copy = reopened.fork(Config(), 200)
+    copy.delete_documents({docs[5]})
+    assert copy.count() == 195
+
+
 def test_fork_copies_and_refuses_another_kind() -> None:
     store, vectors, docs = _filled(Config(), 100)
     copy = store.fork(Config(), 100)

@@ -1,7 +1,9 @@
 """The embedded vector store: FAISS files inside the index generation.
 
-Up to `Config.ann_threshold` vectors a collection is searched exactly (`IndexFlatIP` under
-an id map); above it, by an inverted-file index (`IndexIVFScalarQuantizer`, float16 codes,
+Up to `Config.ann_threshold` vectors a collection is searched exhaustively, every vector
+scored (`IndexScalarQuantizer` with float16 codes under an id map: half the memory read per
+question of float32 `IndexFlatIP`, which indexes written before still hold; the index keeps
+its vectors as float16 anyway, `indexing._stack`, so the codes lose nothing); above it, by an inverted-file index (`IndexIVFScalarQuantizer`, float16 codes,
 inner product): `nlist` cells found by k-means on a sample, `nprobe` of them scanned per
 question. The IVF file is memory-mapped on load, so loading is instant and only the cells
 questions visit are read into memory. `{name}.faiss` holds the index, `{name}.docs.npy` the
@@ -70,8 +72,9 @@ class FaissStore:
             index = faiss.IndexIVFScalarQuantizer(faiss.IndexFlatIP(dimension), dimension, settings.nlist,
                                                   faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
             index.nprobe = settings.nprobe
-        else:
-            index = faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        else:  # float16 codes: half the bytes read per question, the vectors as the index keeps them
+            index = faiss.IndexIDMap2(faiss.IndexScalarQuantizer(dimension, faiss.ScalarQuantizer.QT_fp16,
+                                                                 faiss.METRIC_INNER_PRODUCT))
         empty = np.zeros(0, dtype=np.int64)
         return cls(name, index, settings, empty, empty)
 
