@@ -18,9 +18,10 @@ import shutil
 import unicodedata
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .ingest import SUPPORTED_SUFFIXES, load_documents
+from .stamps import FileStamps
 from .types import Document, SkippedFile, SourceSet
 
 UPLOADS_FOLDER = "corpus"
@@ -54,18 +55,23 @@ def with_paths(sources: SourceSet, given: Iterable[PathLike]) -> tuple[SourceSet
     return replace(sources, paths=tuple(paths + added), excluded=excluded), tuple(added)
 
 
-def collect(sources: SourceSet, indexed: Sequence[Document] = ()
+def collect(sources: SourceSet, indexed: Sequence[Document] = (), *, stamps: FileStamps | None = None,
+            reuse: Callable[[str, str], Document | None] | None = None
             ) -> tuple[list[Document], list[SkippedFile], tuple[str, ...]]:
     """The documents of the corpus of record: (documents, skipped files, missing sources).
 
     The documents of `indexed` (the previous index) that lie under a source not found
-    right now are kept as they were.
+    right now are kept as they were. With `stamps`, a file unchanged since it was last read
+    is not read again: its document is `reuse(id, source)`, by default the one in `indexed`.
     """
     roots = [p for p in sources.paths if os.path.exists(p)]
     missing = tuple(p for p in sources.paths if not os.path.exists(p))
     if sources.uploads and os.path.isdir(sources.uploads):
         roots.append(sources.uploads)
-    docs, skipped = load_documents(roots) if roots else ([], [])
+    if stamps is not None and reuse is None:
+        by_id = {d.id: d for d in indexed}
+        reuse = lambda doc_id, source: replace(by_id[doc_id], source=source) if doc_id in by_id else None  # noqa: E731
+    docs, skipped = load_documents(roots, stamps=stamps, reuse=reuse) if roots else ([], [])
     docs = [d for d in docs if not is_excluded(absolute(d.source), sources)]
     seen = {d.id for d in docs}
     for doc in indexed:

@@ -16,9 +16,12 @@ import re
 import unicodedata
 from datetime import date
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from rag.types import Document, SkippedFile, content_hash
+
+if TYPE_CHECKING:
+    from rag.stamps import FileStamps
 
 SUPPORTED_SUFFIXES = (".txt", ".md")
 HEAD_LINES = 8  # title, date and byline sit in the first lines (a byline may also close it)
@@ -76,13 +79,19 @@ _BYLINE_RE = re.compile(r"(?:By|BY|by)\s+(?P<who>[A-Z].{0,118})")
 _BYLINE_END_RE = re.compile(r"\s+[|•·]\s+.*")  # "By Jane Doe | Published: ..." -> "Jane Doe"
 
 
-def load_documents(paths: Sequence[str | Path]) -> tuple[list[Document], list[SkippedFile]]:
+def load_documents(paths: Sequence[str | Path], *, stamps: FileStamps | None = None,
+                   reuse: Callable[[str, str], Document | None] | None = None
+                   ) -> tuple[list[Document], list[SkippedFile]]:
     """Read the .txt and .md files at `paths` (files, or folders searched recursively).
 
     Documents keep the order of `paths`, and within a folder the sorted relative path. Inside a
     folder, hidden entries and other extensions are passed over; a file named with another
     extension, a missing path, a binary, non-UTF-8, unreadable or empty file, or one whose
     cleaned text equals an earlier one's becomes a `SkippedFile` with the reason, never an error.
+
+    With `stamps` (see `rag.stamps`), a file unchanged since it was last read is not read
+    again: `reuse(doc_id, source)` gives its document (None: read it); each file read is
+    recorded in `stamps`.
     """
     if isinstance(paths, (str, Path)):
         raise TypeError(f"paths must be a sequence of paths: wrap {str(paths)!r} in a list")
@@ -91,7 +100,7 @@ def load_documents(paths: Sequence[str | Path]) -> tuple[list[Document], list[Sk
     read_as: dict[Path, str] = {}  # resolved file -> the source it was read as
     source_of: dict[str, str] = {}  # content hash -> source of the document with that text
     for item in _candidate_files(paths):
-        result = item if isinstance(item, SkippedFile) else _load_one(item, read_as, source_of)
+        result = item if isinstance(item, SkippedFile) else _load_one(item, read_as, source_of, stamps, reuse)
         (skipped if isinstance(result, SkippedFile) else documents).append(result)
     return documents, skipped
 
@@ -188,13 +197,26 @@ def _document_from_clean(text: str, source: str) -> Document:
                     date=find_date(lines[:HEAD_LINES]), byline=find_byline(lines))
 
 
-def _load_one(path: Path, read_as: dict[Path, str],
-              source_of: dict[str, str]) -> Document | SkippedFile:
-    """Read one file into a `Document`, or say why not; records it in the two dicts."""
+def _load_one(path: Path, read_as: dict[Path, str], source_of: dict[str, str],
+              stamps: FileStamps | None = None,
+              reuse: Callable[[str, str], Document | None] | None = None) -> Document | SkippedFile:
+    """Read one file into a `Document` (or take it from `reuse` when `stamps` say the file
+    is unchanged), or say why not; records it in the two dicts and in `stamps`."""
     source, resolved = str(path), path.resolve()
     if resolved in read_as:
         return SkippedFile(source, f"listed more than once (read as {read_as[resolved]})")
     read_as[resolved] = source
+    try:
+        st = path.stat() if stamps is not None else None
+    except OSError:
+        st = None  # `_read_text` says why
+    known = stamps.lookup(source, st) if stamps is not None and st is not None and reuse is not None else None
+    doc = reuse(known, source) if known else None
+    if doc is not None and doc.id == known:
+        if known in source_of:
+            return SkippedFile(source, f"same content as {source_of[known]}")
+        source_of[known] = source
+        return doc
     raw, problem = _read_text(path)
     text = clean_text(raw)
     if problem or not text:
@@ -203,6 +225,8 @@ def _load_one(path: Path, read_as: dict[Path, str],
     if doc_id in source_of:
         return SkippedFile(source, f"same content as {source_of[doc_id]}")
     source_of[doc_id] = source
+    if stamps is not None and st is not None:
+        stamps.record(source, st, doc_id)
     return _document_from_clean(text, source)
 
 

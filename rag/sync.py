@@ -24,9 +24,10 @@ from .errors import (IndexCorruptError, IndexMismatchError, IndexNotFoundError, 
 from .index import IndexData, load_index, read_manifest, save_index, stored_sources
 from .indexing import drop_documents, update_index
 from .ingest import load_documents
+from .stamps import STAMPS_FILE, FileStamps
 from .storage import generations, live_folder
 from .store.collections import store_matches
-from .types import IndexReport, SourceSet
+from .types import Document, IndexReport, SourceSet
 
 Progress = Callable[[str], None]
 PathLike = str | os.PathLike
@@ -59,7 +60,8 @@ def sync(index_dir: Path, paths: Sequence[PathLike], config: Config, embedder: E
     for path in added:
         if previous is not None:
             say(f"Adding {path} to the index's sources (`rag remove {path}` takes it out again).")
-    docs, skipped, missing = collect(sources, previous.documents if previous else ())
+    stamps = FileStamps.of_index(index_dir) if not rebuild else FileStamps(Path(index_dir) / STAMPS_FILE)
+    docs, skipped, missing = collect(sources, previous.documents if previous else (), stamps=stamps)
     for path in missing:
         say(f"Warning: source {path} not found; its documents stay indexed "
             f"(`rag remove {path}` drops them).")
@@ -75,6 +77,8 @@ def sync(index_dir: Path, paths: Sequence[PathLike], config: Config, embedder: E
     moved = previous is not None and not store_matches(previous.stores.entries if previous.stores else None, config)
     if report.changed or previous is None or legacy or sources != previous.sources or moved:
         data = save_index(data, index_dir)
+    stamps.keep_only({d.source for d in docs})
+    stamps.save()  # after the index that holds these documents is live
     return data, report
 
 
@@ -150,8 +154,14 @@ def is_stale(index_dir: Path, paths: Sequence[PathLike], config: Config | None,
     sources, added = with_paths(with_uploads, paths)
     if added or with_uploads != stored:
         return True
-    docs, _, missing = collect(sources)
-    indexed = {(i, m.get("source")) for i, m in manifest.get("documents", {}).items()
+    listed = manifest.get("documents", {})
+    # a file unchanged since it was read (`rag.stamps`) is not read again: its id is the index's
+    stamps = FileStamps.of_index(index_dir)
+    docs, _, missing = collect(sources, stamps=stamps, reuse=lambda doc_id, source: Document(
+        id=doc_id, source=source, title="", text="") if doc_id in listed else None)
+    stamps.keep_only({d.source for d in docs})
+    stamps.save()
+    indexed = {(i, m.get("source")) for i, m in listed.items()
                if not any(inside(absolute(str(m.get("source"))), p) for p in missing)}
     return indexed != {(d.id, absolute(d.source)) for d in docs}
 
