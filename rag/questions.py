@@ -39,7 +39,8 @@ _PATTERNS = {
                             # reported opinion: "experts saw it as a sign", "analysts believe"
                             r"argu(?:e|es|ed)|maintain(?:s|ed)?|believ(?:e|es|ed)|think|thinks|thought|"
                             r"claim(?:s|ed)?|warn(?:s|ed)?|predict(?:s|ed)?|insist(?:s|ed)?|according to|"
-                            r"(?:see|sees|saw|seen|view|views|viewed|regard|regards|regarded)\b[^.;]{0,40}?\bas)\b",
+                            r"(?:see|sees|saw|seen|view|views|viewed|regard|regards|regarded)\b[^.;]{0,40}?\bas)\b"
+                            r'|^\s*"(?=\w)',  # a sentence that is a quotation: someone's words
                             re.IGNORECASE),
     "agreement": re.compile(r"\b(?:agree(?:s|d|ment|ments)?|agreeing|accord|deal|consensus|pact|accept(?:s|ed)?|"
                             r"consent(?:s|ed)?|settle(?:s|d|ment)?|signed)\b", re.IGNORECASE),
@@ -79,8 +80,13 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     # "who", or "which senior official / earlier visitor": up to four words, then a person
     ("name", r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)"
              r"[a-z-]+\s+){0,4}?" + _PERSON_NOUN),
-    ("place", r"\bwhere\b|\bwhich (?:city|country|province|place)\b"),
+    ("place", r"\bwhere\b|\b(?:which|what)\s+(?:[a-z-]+\s+){0,2}?(?:city|country|province|place|town|venue|"
+              r"region|state|village|capital|county|district)\b"),
 )]
+# The asked-for kind is read from the question's main clause: from its first question word to
+# the next one, which opens a clause of its own ("Who did he send ... when he turned it down?"
+# asks for a name, not a date).
+_WH = re.compile(r"\b(?:who|whom|whose|what|when|where|which|why|how)\b")
 
 
 # Lone surrogates: half of a UTF-16 pair, or an undecodable byte of a command line (Python's
@@ -102,8 +108,19 @@ def clean_question(text: str) -> str:
 def answer_type(question: str) -> str | None:
     """The kind of fact the question asks for: date, year, count, amount, duration, number,
     what was agreed ("agreement") or said ("statement"), name, place, or None."""
-    q = question.lower()
+    q = _main_clause(question.lower())
     return next((kind for kind, cue in _ANSWER_TYPES if cue.search(q)), None)
+
+
+def _main_clause(q: str) -> str:
+    """`q` (lower case) up to its second question word, unless that one is paired with the
+    first ("when and where", "who or what"): "which track stayed at number one when he ..."
+    -> "which track stayed at number one"."""
+    words = list(_WH.finditer(q))
+    for before, later in zip(words, words[1:]):
+        if q[before.end():later.start()].strip() not in ("", "or", "and", ","):
+            return q[:later.start()]
+    return q
 
 
 _DOC_NOUN = r"\b(?:article|story|report|piece|commentary|column|op-ed|analysis|news item)s?\b"

@@ -22,9 +22,22 @@ from rag.questions import (answer_type, clean_question, contextualize, counted_n
     ("Which senior Chinese Communist Party official met Choe?", "name"), ("Which earlier visitor came?", "name"),
     ("What North Korean vice chairman did Song meet?", "name"), ("What did the president want?", None),
     ("What stance did the Chinese president restate?", None), ("Which news agency reported it?", None),
-    ("What exactly was written in the letter?", "statement")])
+    ("What exactly was written in the letter?", "statement"),
+    # the kind is read from the main clause: a later "when" or "where" opens a clause of its own
+    ("Who did Brando send to collect his Oscar when he turned it down?", "name"),
+    ("Which track stayed at number one when he became the first solo artist?", None),
+    ("How many people were on the guest list when he paid tribute?", "count"),
+    ("What did Xi say when Choe arrived?", "statement"), ("When and where did they meet?", "date"),
+    ("At which venue were the awards held when Snow Patrol won?", "place"),
+    ("In which German city is Nokia trialling the system?", "place")])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
+
+
+def test_a_quotation_is_a_statement() -> None:
+    quote = '"What is available for us to do is to prepare a Plan B," he added.'
+    assert typed_spans('"It is time to prepare a Plan B for the day after."', "statement")
+    assert typed_spans(quote, "statement") and not typed_spans("The plan was ready by May.", "statement")
 
 
 def test_counts_must_stand_before_the_counted_noun() -> None:
