@@ -264,6 +264,7 @@ def test_names_spread_over_two_cited_articles_are_all_mentioned() -> None:
     question = "Did Ana Ruiz meet Franz Ferdinand in Glasgow in 2005?"
     assert composer.unmentioned(question, ids) == []
     assert composer.unmentioned(question, ids[:1]) == ["Franz Ferdinand", "Glasgow"]
+    assert composer.unmentioned("What did Councillor Maria Ruiz say?", ids[:1]) == []  # "Ruiz" is named
     assert composer.unmentioned("Did Ana Ruiz speak to the Americans in 2024?", ids[:1]) == ["2024"]
     # a document dated 2020 may speak of 2019 as "last year"
     assert composer.unmentioned("What did Ana Ruiz do in 2019?", ids[:1]) == []

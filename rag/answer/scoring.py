@@ -220,8 +220,13 @@ def _coverage(groups: list[tuple[float, frozenset[str]]], words: frozenset[str])
 
 
 def _mentions(words: frozenset[str], term: str) -> bool:
-    """A document with these word tokens mentions `term`: each of its words, or them joined."""
+    """A document with these word tokens mentions `term`: each of its words, or them joined,
+    or for a name of several words its last one ("Mr Obama" for "Barack Obama"), if that
+    has four letters or more."""
     parts = tokenize(term.replace("-", " "))
+    last = parts[-1] if len(term.split()) > 1 and len(parts) > 1 else ""
+    if len(last) >= 4 and not last.isdigit() and _has(last, words):
+        return True
     return not parts or "".join(parts) in words or all(_has(p, words) for p in parts)
 
 
