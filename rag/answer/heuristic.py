@@ -75,14 +75,16 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         if missing:
             # the question names what the chosen articles never mention: they are about something
             # else. Quote the articles that mention all of it, if one answers well enough.
-            naming = [c for c in candidates if not self.unmentioned(question, [c.sentence.doc_id])]
+            named = self.naming_documents(question, (c.sentence.doc_id for c in candidates))
+            naming = [c for c in candidates if c.sentence.doc_id in named]
             best = max((c.evidence for c in naming), default=0.0)
             if not naming or best < config.abstain_threshold:
                 return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
                               evidence=best, notes=(unmentioned_note(missing),))
             chosen = self._select(naming, config, question, groups)
             extra = self._corroboration(question, chosen, query, config, groups, len(passages))
-            extra = [c for c in extra if not self.unmentioned(question, [c.sentence.doc_id])]
+            named |= self.naming_documents(question, (c.sentence.doc_id for c in extra))
+            extra = [c for c in extra if c.sentence.doc_id in named]
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
         more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
         answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))

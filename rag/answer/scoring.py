@@ -86,6 +86,11 @@ class SentenceScoring:
                 missing.append(term)
         return missing
 
+    def naming_documents(self, question: str, doc_ids: Iterable[str]) -> set[str]:
+        """Those of `doc_ids` that each mention every term `question` names (`unmentioned`),
+        each document checked once."""
+        return {d for d in set(doc_ids) if not self.unmentioned(question, [d])}
+
     def _tokens_of(self, doc_id: str, text: str) -> frozenset[str]:
         words = self._doc_tokens.get(doc_id)
         if words is None:

@@ -100,7 +100,8 @@ class ReaderComposer(ExtractiveComposer):
         chosen = self._choose(ranked, config)
         missing = self.unmentioned(question, (c.sentence.doc_id for c, _ in chosen))
         if missing:  # as the heuristic composer: only articles that name what the question names
-            ranked = [(c, r) for c, r in ranked if not self.unmentioned(question, [c.sentence.doc_id])]
+            named = self.naming_documents(question, (c.sentence.doc_id for c, _ in ranked))
+            ranked = [(c, r) for c, r in ranked if c.sentence.doc_id in named]
             if not ranked or ranked[0][1].probability < config.reader_threshold:
                 return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
                               evidence=best, notes=(unmentioned_note(missing),))
