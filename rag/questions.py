@@ -31,6 +31,8 @@ _PATTERNS = {
     "number": re.compile(rf"\b(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b", re.IGNORECASE),
     "name": re.compile(r"\b(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?)(?:\s+(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?))+"),
     "place": re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*"),
+    # what "which treaty" / "what price" asks for: a name (a capitalised run) or a figure
+    "entity": re.compile(r"\b[A-Z][\w'&-]*(?:[ -](?:(?:of|the|de|and|for|in)\s+)*[A-Z][\w'&-]*)*|[$€£¥]?\b\d[\d,.]*(?:[a-z%]+\b|%)?"),
     # what someone said or agreed: the sentence must report speech or an agreement
     "statement": re.compile(r"\b(?:say|says|said|saying|tell|tells|told|telling|state[sd]?|stating|statement|"
                             r"repl(?:y|ies|ied)|respon(?:d|ds|ded|se)|wr(?:ite|ites|ote|itten)|add(?:s|ed)?|"
@@ -78,10 +80,13 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("statement", r"\bwhat (?:exactly |precisely )?(?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
                   r"written|announce|declare)\b"),
     # "who", or "which senior official / earlier visitor": up to four words, then a person
-    ("name", r"\bwho(?:m|se)?\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)"
+    ("name", r"\bwho(?:m|se)?\b|\bwhat (?:is|was|are|were) (?:the )?(?:full |real )?names? of\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)"
              r"[a-z-]+\s+){0,4}?" + _PERSON_NOUN),
     ("place", r"\bwhere\b|\b(?:which|what)\s+(?:[a-z-]+\s+){0,2}?(?:city|country|province|place|town|venue|"
               r"region|state|village|capital|county|district)\b"),
+    # "which treaty", "what price per share", "which of his singles": a named thing or a figure
+    ("entity", r"\bwhich\s+(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|"
+               r"should|may|might|must|happened|happens|happen|caused|causes|made|makes|kind of|sort of|type of)\b)[a-z0-9]"),
 )]
 # The asked-for kind is read from the question's main clause: from its first question word to
 # the next one, which opens a clause of its own ("Who did he send ... when he turned it down?"
@@ -107,7 +112,8 @@ def clean_question(text: str) -> str:
 
 def answer_type(question: str) -> str | None:
     """The kind of fact the question asks for: date, year, count, amount, duration, number,
-    what was agreed ("agreement") or said ("statement"), name, place, or None."""
+    what was agreed ("agreement") or said ("statement"), name, place, another named thing or
+    figure ("entity": "which treaty", "what price"), or None."""
     q = _main_clause(question.lower())
     return next((kind for kind, cue in _ANSWER_TYPES if cue.search(q)), None)
 
@@ -182,13 +188,15 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
     spans = []
     for m in pattern.finditer(sentence):
         start, text = m.start(), m.group()
-        if kind in ("name", "place"):  # "On May", "The Bank": a capitalised function word is no name
+        if kind in ("name", "place", "entity"):  # "On May", "The Bank": a capitalised function word is no name
             lead = re.match(r"(?:(?:On|In|At|The|A|An|But|And|By|For|From|With|Upon|During|After|Before|While|"
-                            r"When|If|As|Of|To|Then|This|That|It|He|She|They|We)\s+)+", text)
+                            r"When|If|As|Of|To|Then|This|That|It|He|She|They|We|His|Her|Its|Their|Our)\s+)+", text)
             if lead:
                 start, text = start + lead.end(), text[lead.end():]
             if kind == "name" and (" " not in text or re.fullmatch(_MONTH + r"(?:\s+\d+)?", text)):
                 continue
+            if kind == "entity" and start == 0 and text[:1].isupper() and " " not in text:
+                continue  # one capitalised word opening the sentence ("Rapper 50 Cent ...") is no name
         words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
         if kind in VERB_KINDS or (words and not words <= skip):
             spans.append((start, start + len(text), text))

@@ -21,17 +21,29 @@ from rag.questions import (answer_type, clean_question, contextualize, counted_n
     ("What did he hand to the head of state?", None),
     ("Which senior Chinese Communist Party official met Choe?", "name"), ("Which earlier visitor came?", "name"),
     ("What North Korean vice chairman did Song meet?", "name"), ("What did the president want?", None),
-    ("What stance did the Chinese president restate?", None), ("Which news agency reported it?", None),
+    ("What stance did the Chinese president restate?", None), ("Which news agency reported it?", "entity"),
     ("What exactly was written in the letter?", "statement"),
     # the kind is read from the main clause: a later "when" or "where" opens a clause of its own
     ("Who did Brando send to collect his Oscar when he turned it down?", "name"),
-    ("Which track stayed at number one when he became the first solo artist?", None),
+    ("Which track stayed at number one when he became the first solo artist?", "entity"),
     ("How many people were on the guest list when he paid tribute?", "count"),
     ("What did Xi say when Choe arrived?", "statement"), ("When and where did they meet?", "date"),
     ("At which venue were the awards held when Snow Patrol won?", "place"),
-    ("In which German city is Nokia trialling the system?", "place")])
+    ("In which German city is Nokia trialling the system?", "place"),
+    # "which" + a noun asks for a named thing or a figure; "what" + a noun often does not
+    ("Which 50 Cent track was number one?", "entity"), ("Which of his singles crept up?", "entity"),
+    ("Which did he prefer?", None), ("What home improvement had he arranged?", None),
+    ("What is the name of the Korn guitarist?", "name"), ("What was the real name of the band?", "name")])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
+
+
+def test_entities_are_names_or_figures_not_a_capitalised_first_word() -> None:
+    sentence = "Rapper 50 Cent said his track Candy Shop held on, with Disco Inferno up to five at 12%."
+    found = [s[2] for s in typed_spans(sentence, "entity", exclude={"50", "cent", "track"})]
+    assert found == ["Candy Shop", "Disco Inferno", "12%"]
+    assert typed_spans("Shares fell on the news.", "entity") == []
+    assert [s[2] for s in typed_spans("Holcim offered 138p a share.", "entity", exclude={"holcim"})] == ["138p"]
 
 
 def test_a_quotation_is_a_statement() -> None:

@@ -47,7 +47,7 @@ from .scoring import _question_words
 from .selection import QuoteSelection
 from .writing import ABSTAIN_TEXT, AnswerWriting, _words, unmentioned_note
 
-SPAN_KINDS = (None, "name", "place")  # the question kinds whose lead fact the reader's span gives
+SPAN_KINDS = (None, "name", "place", "entity")  # the question kinds whose lead fact the reader's span gives
 MAX_SPAN_WORDS = 8  # a longer span is no short answer: the quote speaks for itself
 
 
@@ -115,8 +115,9 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             return None
         if not set(tokenize(span)) - set(tokenize(question)):
             return None  # the question's own words: no answer
-        if kind and not any(a < reading.end and reading.start < b
-                            for a, b, _ in typed_spans(sentence, kind, _question_words(question), question)):
+        named = kind == "entity" and (span[:1].isupper() or span[:1].isdigit())  # "CCTV reports ..."
+        if kind and not named and not any(a < reading.end and reading.start < b
+                                          for a, b, _ in typed_spans(sentence, kind, _question_words(question), question)):
             return None  # not the kind of fact asked for
         return span
 
