@@ -55,7 +55,7 @@ _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "wh
                    "does", "do", "is", "was", "were", "are", "and", "the", "in", "on", "of"}
 
 
-_AMOUNT = re.compile(rf"(?:[$€£¥₩]\s?\d[\d,.]*|\b\d[\d,.]*\s*(?:{_NUMWORD}\s+)?(?:dollars?|won|yuan|euros?|"
+_AMOUNT = re.compile(rf"(?:[$€£¥₩]\s?\d[\d,.]*|\b\d[\d,.]*(?:\s?%|p\b)|\b\d[\d,.]*\s*(?:{_NUMWORD}\s+)?(?:dollars?|won|yuan|euros?|"
                      rf"pounds?|yen|usd|percent|per cent|tons?|tonnes?)\b|\b{_NUMWORD}\s+(?:dollars?|won|yuan))",
                      re.IGNORECASE)
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMWORD}|a|an|several|few)[- ](?:years?|months?|weeks?|days?|hours?|minutes?)\b",
@@ -75,7 +75,12 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("count", r"\bhow many\b"),
     ("amount", r"\bhow much\b"),
     ("duration", r"\bhow long\b"),
-    ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b"),
+    # "what price per share", "at what level", "which weekly wage": a sum of money or a figure
+    ("amount", r"\b(?:what|which)\s+(?:[a-z-]+\s+){0,2}?(?:price|cost|fee|wage|salary|sum|profit|revenue|"
+               r"value|fine|budget|bill|debt|loss|pay)s?\b"),
+    ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b|\b(?:what|which)\s+(?:[a-z-]+\s+){0,2}?"
+               r"(?:rate|share|proportion|percentage|turnout|growth|level|height|weight|score|reading|total|"
+               r"figure|margin|speed|distance|temperature|age|size|majority|ratio)s?\b"),
     ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
     ("statement", r"\bwhat (?:exactly |precisely )?(?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
                   r"written|announce|declare)\b"),

@@ -33,7 +33,10 @@ from rag.questions import (answer_type, clean_question, contextualize, counted_n
     # "which" + a noun asks for a named thing or a figure; "what" + a noun often does not
     ("Which 50 Cent track was number one?", "entity"), ("Which of his singles crept up?", "entity"),
     ("Which did he prefer?", None), ("What home improvement had he arranged?", None),
-    ("What is the name of the Korn guitarist?", "name"), ("What was the real name of the band?", "name")])
+    ("What is the name of the Korn guitarist?", "name"), ("What was the real name of the band?", "name"),
+    # a noun of money or measure after "what"/"which" asks for an amount or a figure
+    ("At what price did the shares end?", "amount"), ("What weekly wage is he paid?", "amount"),
+    ("To what level did the bank raise rates?", "number"), ("What share of voters did he claim?", "number")])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
 
@@ -44,6 +47,12 @@ def test_entities_are_names_or_figures_not_a_capitalised_first_word() -> None:
     assert found == ["Candy Shop", "Disco Inferno", "12%"]
     assert typed_spans("Shares fell on the news.", "entity") == []
     assert [s[2] for s in typed_spans("Holcim offered 138p a share.", "entity", exclude={"holcim"})] == ["138p"]
+
+
+def test_amounts_include_percentages_and_pence() -> None:
+    found = [s[2] for s in typed_spans("The index lost 7.9% and shares fell to 138p, or $8.08.", "amount")]
+    assert found == ["7.9%", "138p", "$8.08."]
+    assert typed_spans("It rose in the 1990s and in 2004.", "amount") == []
 
 
 def test_a_quotation_is_a_statement() -> None:
