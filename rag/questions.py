@@ -269,8 +269,8 @@ def _names(text: str) -> list[str]:
 
 
 # what a question names: a run of capitalised words (not its first word), a year, a number
-_NAMED = re.compile(r"(?<![\w'-])(?:[A-Z][\w&.-]*(?:'s)?(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w&.-]*(?:'s)?)*"
-                    r"|\d[\d,]*(?:\.\d+)?)")
+_NAMED = re.compile(r"(?<![\w'-])(?:(?:[A-Z]|[a-z]+[A-Z])[\w&.-]*(?:'s)?(?:\s+(?:of\s+|the\s+|de\s+)?[A-Z][\w&.-]*(?:'s)?)*"
+                    r"|\d[\d,]*(?:\.\d+)?)")  # "iPhone", "eBay": a name, though not capitalised
 _CALENDAR = re.compile(rf"(?:{_MONTH}|{_WEEKDAY})", re.IGNORECASE)
 _NUMBER_WORD = re.compile(rf"(?:{_NUMWORD}|{_ORDINAL})", re.IGNORECASE)  # "Five", "First": often a title
 # a people, not a name ("the Americans", "South Korean", "Chinese", "Dutch"): articles say
@@ -295,7 +295,7 @@ def name_forms(term: str) -> tuple[str, ...]:
 
 def named_terms(question: str) -> list[tuple[str, int | None]]:
     """What `question` names, as (term, year): each run of capitalised words after its first
-    word ("Time Warner", "Britain" from "Britain's"), each year (with the year) and each number
+    word ("Time Warner", "Britain" from "Britain's", "iPhone"), each year (with the year) and each number
     of three or more digits. Question words, months and weekdays are not terms (an article
     says "last month"), nor are peoples ("the Americans": `_PEOPLE`), number words ("Channel
     Five") or small numbers (often written as words). An article that

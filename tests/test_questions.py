@@ -163,6 +163,7 @@ def test_history_turns_are_cleaned_too() -> None:
     ("During his day on Five, what did the Lib Dem leader claim in May?", [("Lib Dem", None)]),
     ("How many of the 10,000 tickets cost $8.50 in 12 shops?", [("10000", None)]),
     ("Tell me about Kim Jong-un", [("Kim Jong-un", None)]),
+    ("In what year did Apple launch the first iPhone?", [("Apple", None), ("iPhone", None)]),
 ])
 def test_named_terms_are_the_names_years_and_long_numbers_a_question_names(question, terms) -> None:
     assert named_terms(question) == terms
