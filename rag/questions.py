@@ -28,7 +28,7 @@ _PATTERNS = {
         rf"{_WEEKDAY}|(?:last|next|this)\s+(?:{_MONTH}|year|month|week)|"
         rf"(?:\w+\s+)(?:years?|months?|weeks?|days?)\s+ago|(?:19|20)\d{{2}}|{_MONTH})(?![\w-])"),
     "year": re.compile(r"\b(?:19|20)\d{2}\b"),
-    "number": re.compile(rf"\b(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b", re.IGNORECASE),
+    "number": re.compile(rf"\b(?:\d[\d,.]*%|(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b)", re.IGNORECASE),
     "name": re.compile(r"\b(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?)(?:\s+(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?))+"),
     "place": re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*"),
     # what "which treaty" / "what price" asks for: a name (a capitalised run) or a figure

@@ -53,6 +53,7 @@ def test_amounts_include_percentages_and_pence() -> None:
     found = [s[2] for s in typed_spans("The index lost 7.9% and shares fell to 138p, or $8.08.", "amount")]
     assert found == ["7.9%", "138p", "$8.08."]
     assert typed_spans("It rose in the 1990s and in 2004.", "amount") == []
+    assert [s[2] for s in typed_spans("a turnout of 25.7% from 1,000 votes", "number")] == ["25.7%", "1,000"]
 
 
 def test_a_quotation_is_a_statement() -> None:
