@@ -104,14 +104,20 @@ def test_relative_times_in_an_invented_dated_article(tmp_path) -> None:
         "Construction began two years ago after a long dispute over dredging.\n", encoding="utf-8")
     (folder / "undated.txt").write_text(
         "Museum Reopens\n\nThe city museum reopened its east wing. "
-        "The wing had closed five years ago because of a leaking roof.\n", encoding="utf-8")
+        "The wing had closed five years ago because of a leaking roof. "
+        "Mayor Alice Brandt cut the ribbon on Thursday in front of a small crowd.\n", encoding="utf-8")
     bot = RAG.build([folder], index_dir=tmp_path / "ix")
     dated = bot.ask("When did construction of the pier begin?")
     assert dated.citations[0].date == "2020-03-03"
     assert '"two years ago" = 2018' in dated.text and dated.short_answer.startswith("2018")
     undated = bot.ask("When did the museum's east wing close?")
     assert undated.citations[0].date is None
-    assert "no publication date" in undated.text
+    assert "no publication date" in undated.text  # a "when" question: the caution is the answer's
+    # for any other question it is a note beside the answer, outside the quotes' word budget
+    who = bot.ask("Who cut the ribbon at the museum?")
+    assert "Alice Brandt" in who.text and "on Thursday" in who.citations[0].quote
+    assert "no publication date" not in who.text
+    assert any('"on Thursday": the article gives no publication date' in n for n in who.notes)
 
 
 def test_every_quote_cut_short_still_matches_its_question(seed_bot: RAG) -> None:

@@ -35,7 +35,7 @@ from .llm_client import ChatClient, Endpoint
 from .prompt import build_messages, is_abstention
 from .verify import Claim, Verifier
 from .scoring import _question_words
-from .writing import ABSTAIN_TEXT, _short_answer, _time_note
+from .writing import ABSTAIN_TEXT, _short_answer, _time_note, note_in_text
 from ..lexical import tokenize
 from ..questions import answer_type
 
@@ -99,7 +99,12 @@ class LLMComposer:
             return replace(answer, notes=answer.notes + (FALLBACK_NOTE,) + notes)
         text, citations = self._write(kept, passages)
         # a relative time ("ten years ago") resolved against its article's date, as extractive answers do
-        times = tuple(dict.fromkeys(n for c in kept if (n := _time_note(c.text, passages[c.supported_by[0] - 1].date))))
+        kind = answer_type(question)
+        dated = [(c, passages[c.supported_by[0] - 1].date) for c in kept]
+        times = tuple(dict.fromkeys(n for c, date in dated if note_in_text(date, kind) and (n := _time_note(c.text, date))))
+        # a caution that an undated article's "on Thursday" cannot be dated goes to the notes
+        cautions = tuple(dict.fromkeys(n for c, date in dated if not note_in_text(date, kind)
+                                       and (n := _time_note(c.text, date))))
         text = " ".join([text, *times])
         short = _short_answer(kept[0].text, answer_type(question), _question_words(question),
                               set(tokenize(question)), question)  # as the extractive answer finds it
@@ -107,7 +112,7 @@ class LLMComposer:
             # the reader's span in the article's sentence the answer cites first (the model's text is left as written)
             short = self.extractive.span_answer(question, citations[0].quote)
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
-                      passages=tuple(passages), short_answer=short, notes=times + notes,
+                      passages=tuple(passages), short_answer=short, notes=times + cautions + notes,
                       evidence=max(c.score for c in kept))
 
     def _write(self, kept: list[Claim], passages: Sequence[Passage]) -> tuple[str, list[Citation]]:

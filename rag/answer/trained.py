@@ -30,11 +30,11 @@ import numpy as np
 
 from .heuristic import ExtractiveComposer
 from .scoring import Candidate
-from .writing import ABSTAIN_TEXT, _time_note, _words, unmentioned_note
+from .writing import ABSTAIN_TEXT, _time_note, _words, note_in_text, unmentioned_note
 from ..config import Config
 from ..index import IndexData
 from ..lexical import tokenize
-from ..questions import broad_topic, metadata_question
+from ..questions import answer_type, broad_topic, metadata_question
 from ..retrieve import Query
 from ..types import Answer, Citation, Passage
 from .reader import WEIGHTS_DIR, Reading, SentenceReader
@@ -185,19 +185,22 @@ class ReaderComposer(ExtractiveComposer):
                passages: Sequence[Passage], config: Config, best: float) -> Answer:
         """The cited answer: the short answer first, then each sentence whole with its marker
         (the first one cut to whole clauses if it alone is over the word budget)."""
-        parts, citations, notes = [], [], []
+        parts, citations, notes, cautions = [], [], [], []  # cautions: in Answer.notes only
+        kind = answer_type(question)
         for n, (c, score) in enumerate(chosen, 1):
             doc = self._documents[c.sentence.doc_id]
+            inside = note_in_text(doc.date, kind)
             start, end = c.sentence.start, c.sentence.end
             if n == 1:
                 room = config.max_answer_words - (_words(short) + 1 if short else 0) - \
-                    _words(_time_note(c.sentence.text, doc.date))
+                    (_words(_time_note(c.sentence.text, doc.date)) if inside else 0)
                 start, end = self._clip(c.sentence, room, question, None, [])
             quote = doc.text[start:end]
             parts.append(f"{quote} [{n}]")
             note = _time_note(quote, doc.date)
-            if note and note not in notes:
-                notes.append(note)
+            kept = notes if inside else cautions
+            if note and note not in kept:
+                kept.append(note)
             citations.append(Citation(n=n, source=doc.name, path=doc.source, title=doc.title, quote=quote,
                                       chunk_id=c.passage.chunk_id, start=start, end=end,
                                       score=score, date=doc.date, passage=c.passage.text))
@@ -208,5 +211,5 @@ class ReaderComposer(ExtractiveComposer):
         if len(chosen) > 1 and said > config.max_answer_words:  # notes took the room
             return self._quote(question, chosen[:-1], short, passages, config, best)
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
-                      passages=tuple(passages), short_answer=short, notes=tuple(notes), evidence=best)
+                      passages=tuple(passages), short_answer=short, notes=tuple(notes + cautions), evidence=best)
 

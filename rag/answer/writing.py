@@ -87,8 +87,10 @@ class AnswerWriting(SentenceScoring):
         short = _short_answer(chosen[0].sentence.text, kind, _question_words(question), set(tokenize(question)),
                               question)
         budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
-        parts, citations, notes = [], [], []
-        note_words = [_words(_time_note(c.sentence.text, c.passage.date)) for c in chosen]
+        parts, citations, notes, cautions = [], [], [], []
+        in_text = [note_in_text(self._documents[c.sentence.doc_id].date, kind) for c in chosen]
+        note_words = [_words(_time_note(c.sentence.text, c.passage.date)) if inside else 0
+                      for c, inside in zip(chosen, in_text)]
         required = len(chosen) - optional
         whole = sum(_words(c.sentence.text) + 1 + w for c, w in zip(chosen[:required], note_words))
         written: set[int] = set()  # sentence rows already in the answer
@@ -116,7 +118,9 @@ class AnswerWriting(SentenceScoring):
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")
             note = _time_note(quote, doc.date)
-            if note and note not in notes:
+            if note and not in_text[i] and note not in cautions:
+                cautions.append(note)
+            elif note and in_text[i] and note not in notes:
                 notes.append(note)
                 budget -= _words(note)
             budget -= _words(quote) + 1
@@ -134,7 +138,7 @@ class AnswerWriting(SentenceScoring):
                 short = f"{resolved[short.lower()]} ({short})"
         text = " ".join(([f"{short}:"] if short else []) + parts + notes)
         return Answer(question=question, text=text, abstained=False, citations=tuple(citations),
-                      passages=tuple(passages), short_answer=short, notes=tuple(notes),
+                      passages=tuple(passages), short_answer=short, notes=tuple(notes + cautions),
                       evidence=evidence)
 
     def _clip(self, sentence: Sentence, max_words: int, question: str, kind: str | None,
@@ -217,6 +221,13 @@ def _time_note(sentence: str, published: str | None) -> str:
     refs = [r for r in find_time_references(sentence, published)
             if not (r.phrase.lower().rstrip("s").endswith("day") and any(0 <= d - r.end <= 20 for d in dates))]
     return describe_time_references(refs, published)
+
+
+def note_in_text(published: str | None, kind: str | None) -> bool:
+    """Whether a quote's time note belongs in the answer's text: when it dates the quote ("five
+    years ago" = 2012), or when the question asks when; else ("on Thursday": the article gives
+    no publication date ...) it is a caution, in `Answer.notes`, outside the word budget."""
+    return bool(published) or kind in ("date", "year")
 
 
 def _words(text: str | None) -> int:
