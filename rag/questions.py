@@ -202,7 +202,10 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
                 continue
             if kind == "entity" and start == 0 and text[:1].isupper() and " " not in text:
                 continue  # one capitalised word opening the sentence ("Rapper 50 Cent ...") is no name
-        words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)}
+        tokens = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
+        words = set(tokens)
+        if kind == "name" and len(tokens) > 2 and set(tokens[-2:]) <= skip:
+            continue  # "President Xi Jinping" for a question naming Xi Jinping: the same person
         if kind in VERB_KINDS or (words and not words <= skip):
             spans.append((start, start + len(text), text))
     return spans

@@ -269,3 +269,13 @@ def test_names_spread_over_two_cited_articles_are_all_mentioned() -> None:
     assert composer.unmentioned("Did Ana Ruiz speak to the Americans in 2024?", ids[:1]) == ["2024"]
     # a document dated 2020 may speak of 2019 as "last year"
     assert composer.unmentioned("What did Ana Ruiz do in 2019?", ids[:1]) == []
+
+
+def test_a_clause_cut_at_a_word_never_splits_a_name() -> None:
+    from rag.answer.writing import _clause_windows
+
+    text = "Song appears not to have met with leader Kim Jong-un during his recent visit to the North"
+    quotes = [text[a:b] for a, b, *_ in _clause_windows(text, 8)]
+    assert quotes == ["Song appears not to have met with leader"]  # not "... leader Kim"
+    names = "Kim Jong-un Ri Su-yong Choe Ryong-hae met"  # nothing but names: cut at the word limit
+    assert [names[a:b] for a, b, *_ in _clause_windows(names, 2)] == ["Kim Jong-un"]

@@ -49,6 +49,12 @@ def test_entities_are_names_or_figures_not_a_capitalised_first_word() -> None:
     assert [s[2] for s in typed_spans("Holcim offered 138p a share.", "entity", exclude={"holcim"})] == ["138p"]
 
 
+def test_a_name_the_question_gives_is_no_answer_with_a_title_before_it() -> None:
+    sentence = "President Xi Jinping and Prime Minister Li Keqiang met John Harvard."
+    found = [s[2] for s in typed_spans(sentence, "name", exclude={"xi", "jinping", "harvard"})]
+    assert found == ["Prime Minister Li Keqiang", "John Harvard"]
+
+
 def test_amounts_include_percentages_and_pence() -> None:
     found = [s[2] for s in typed_spans("The index lost 7.9% and shares fell to 138p, or $8.08.", "amount")]
     assert found == ["7.9%", "138p", "$8.08."]

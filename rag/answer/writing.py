@@ -201,8 +201,12 @@ def _clause_windows(text: str, max_words: int) -> list[tuple[int, int]]:
         while j + 1 < len(clauses) and _words(text[clauses[i][0]:clauses[j + 1][1]]) <= max_words:
             j += 1
         a, b = clauses[i][0], clauses[j][1]
-        if _words(text[a:b]) > max_words:  # one clause alone is too long: cut at a word
-            b = a + len(" ".join(text[a:b].split(" ")[:max_words]))
+        if _words(text[a:b]) > max_words:  # one clause alone is too long: cut at a word,
+            words = text[a:b].split(" ")   # but not inside a name ("leader Kim | Jong-un"):
+            n = max_words                   # it ends before the name, or after it when the
+            while 0 < n < len(words) and _capitalised(words[n]) and _capitalised(words[n - 1]):
+                n -= 1                      # name is all that is left
+            b = a + len(" ".join(words[:n or max_words]))
         windows.append((a, a + len(text[a:b].rstrip(" ,;:-–—"))))
     return windows
 
@@ -228,6 +232,10 @@ def note_in_text(published: str | None, kind: str | None) -> bool:
     years ago" = 2012), or when the question asks when; else ("on Thursday": the article gives
     no publication date ...) it is a caution, in `Answer.notes`, outside the word budget."""
     return bool(published) or kind in ("date", "year")
+
+
+def _capitalised(word: str) -> bool:
+    return word[:1].isupper()
 
 
 def _words(text: str | None) -> int:
