@@ -2,7 +2,8 @@
 
 Cleaning: Unicode NFC, straight quotes, one space between words, one blank line between
 paragraphs; web boilerplate lines (comment forms, share buttons, navigation, copyright and
-contact lines) and verbatim repeats are dropped. Title, date and byline are read off the
+contact lines), photo captions and credit lines (a credit ending a paragraph of prose:
+that sentence), and verbatim repeats are dropped. Title, date and byline are read off the
 cleaned text. A file it cannot use becomes a `SkippedFile` with the reason, never an error.
 
 Left out: HTML/PDF parsing, joining hard-wrapped lines (a line stays a line), dash
@@ -52,6 +53,25 @@ BOILERPLATE_PATTERNS = (
     r"|copy link|save|comments?)\W*)+",
 )
 _BOILERPLATE_RE = re.compile("|".join(f"(?:{p})" for p in BOILERPLATE_PATTERNS), re.IGNORECASE)
+
+# A photo credit, as a whole sentence (case-insensitive; a name after "by" needs a capital).
+# A short line whose first or last sentence is one is a caption: the picture's text, not the
+# article's. Longer lines are prose, whatever they contain.
+MAX_CAPTION_CHARS = 400
+_PICTURE = r"(?:photo(?:graph)?|image|picture|pic|illustration|graphic|video|footage)s?"
+_AGENCY = (r"(?:getty\s+images|ap(?:\s+photo)?|afp|reuters|epa(?:-efe)?|efe|shutterstock|alamy|xinhua"
+           r"|yonhap|kcna|pa(?:\s+(?:images|wire|media))?|anadolu|bloomberg|newscom|zuma(?:\s+press)?)")
+CREDIT_PATTERNS = (
+    rf"(?:file\s+)?{_PICTURE}(?:\s+(?:credit|courtesy|copyright|source|caption)s?\b(?:\s+of\b)?[\s,:]*"
+    rf"|\s*(?::|/|©|\((?:c|C)\))\s*|\s+by\s+(?-i:[A-Z])).{{0,200}}",  # Photo: ... / Image copyright ...
+    r"credits?\s*:.{1,120}",  # Credit: Getty Images
+    rf"(?:[\w'-]+\s+){{0,3}}?{_PICTURE}\b.{{0,60}}?\b(?:used|utili[sz]ed|reproduced|published)\s+"
+    r"(?:under|with)\s+(?:(?:a|an|the)\s+)?(?:fair[\s-]+use|permission|licen[cs]e|creative\s+commons|cc\b).{0,60}",
+    rf"(?:[\w.' -]{{1,40}}\s*/\s*|[\w.' -]{{1,40}}\s+(?:via|for)\s+)?{_AGENCY}(?:\s*/\s*[\w.' -]{{1,40}})?",
+)
+_CREDIT_RE = re.compile(r"\(?\s*(?:" + "|".join(CREDIT_PATTERNS) + r")\s*\)?[.\s]*", re.IGNORECASE)
+# Sentence ends, and the space before a closing "(AP Photo/...)" that needs no full stop.
+_SENTENCE_GAP = re.compile(r"(?<=[.!?])\s+(?=[\"'(\w])|\s+(?=\([^()]*\)\.?$)")
 
 # Curly quotes become straight; invisible marks (BOM, zero-width, soft hyphen) go. Other
 # spaces (tab, no-break, em space ...) and line breaks are left to str.split/splitlines.
@@ -127,7 +147,7 @@ def clean_text(raw: str) -> str:
     blocks: list[list[str]] = [[]]
     seen: set[str] = set()
     for line in text.splitlines():
-        line = " ".join(_CONTROL_RE.sub("", line).split())
+        line = strip_credits(" ".join(_CONTROL_RE.sub("", line).split()))
         if not line:
             if blocks[-1]:
                 blocks.append([])
@@ -139,8 +159,35 @@ def clean_text(raw: str) -> str:
 
 
 def is_boilerplate(line: str) -> bool:
-    """True when a whole (cleaned) line is web page furniture rather than article text."""
+    """True when a whole (cleaned) line is web page furniture or a photo caption or credit
+    (`is_caption`) rather than article text."""
+    if is_caption(line):
+        return True
     return len(line) <= MAX_BOILERPLATE_CHARS and _BOILERPLATE_RE.fullmatch(line) is not None
+
+
+def is_caption(line: str) -> bool:
+    """True for a photo caption or credit line: at most `MAX_CAPTION_CHARS`, its first or last
+    sentence is a credit ("Photo: ...", "Image copyright ...", "(AP Photo/...)", "... used
+    under fair use ...", an agency name alone), and besides the credit it has at most one
+    sentence (the picture's description). Longer lines are prose: `strip_credits`."""
+    if len(line) > MAX_CAPTION_CHARS:
+        return False
+    sentences = _SENTENCE_GAP.split(line.strip())
+    credits = [s for s in {sentences[0], sentences[-1]} if _CREDIT_RE.fullmatch(s)]
+    return bool(credits) and len(sentences) - len(credits) <= 1
+
+
+def strip_credits(line: str) -> str:
+    """`line` without a credit sentence at its start or end (prose that ends "... Photo used
+    under fair use guidelines."); the line as it is when it has none."""
+    sentences = _SENTENCE_GAP.split(line.strip())
+    if len(sentences) < 3:
+        return line  # a caption or a sentence: `is_caption` decides
+    first, last = (_CREDIT_RE.fullmatch(s) is not None for s in (sentences[0], sentences[-1]))
+    if not (first or last):
+        return line
+    return " ".join(sentences[int(first):len(sentences) - int(last)])
 
 
 def find_date(lines: Sequence[str]) -> str | None:

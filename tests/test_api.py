@@ -146,3 +146,8 @@ def test_a_quote_that_states_its_date_gets_no_contradicting_time_note(seed_bot):
     assert answer.notes == ()
     assert "cannot be dated" not in answer.text and "counted from" not in answer.text
 
+
+def test_photo_captions_are_not_article_text(seed_bot):
+    answer = seed_bot.ask("When did Choe Ryong-hae arrive in Beijing?")
+    assert answer.citations and all("fair use" not in c.passage for c in answer.citations)
+    assert all("fair use" not in p.text for p in answer.passages)

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.ingest import (clean_text, find_byline, find_date, is_boilerplate, load_documents,
-                        parse_document)
+from rag.ingest import (MAX_CAPTION_CHARS, clean_text, find_byline, find_date, is_boilerplate, is_caption,
+                        load_documents, parse_document, strip_credits)
 from rag.types import SkippedFile, content_hash
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
@@ -35,7 +35,8 @@ WIRE = ("Exports rise for a third month\n"
 MARKDOWN = ("# Summit ends without a deal\n\nDate: 5 May 2019\n\n"
             "Related stories about the summit ran in three papers, officials said.\n\n"
             "Print Email Share\n\n"
-            "Photo: delegates leave the hall after the talks in Hanoi.\n"
+            "Delegates left the hall after the talks in Hanoi.\n"
+            "Delegates left the hall after the talks in Hanoi.\n\n"
             "Photo: delegates leave the hall after the talks in Hanoi.\n\n"
             "Talks will resume in June.\n")
 
@@ -67,7 +68,7 @@ def test_hand_worked_example() -> None:
      ["The arrival of Choe Ryong-hae in Beijing on May 22 for a three day consultation",
       'North Korea is "ready to work" with relevant parties', "\n\nBy Andy Lim\n\n",
       "\n\nMr. Andy Lim is a researcher with the Korea Chair at CSIS."],
-     BOILERPLATE_SEEN + ("\u2019", "\u201c", "\n\n\n")),
+     BOILERPLATE_SEEN + ("\u2019", "\u201c", "\n\n\n", "fair use")),
     (BLOG, '"We\'re ready," says mayor', "2020-03-03", "Jane Doe",
      ["The mayor's plan costs $2 million \u2014 half of it from the state."],
      ("Share this", "Click to share", "Related", "Comments", "Leave a comment", "\u00a9", "\r",
@@ -77,7 +78,7 @@ def test_hand_worked_example() -> None:
      ("Advertisement", "Subscribe", "Read more", "Tags", "Most read", "Please send")),
     (MARKDOWN, "Summit ends without a deal", "2019-05-05", None,
      ["Related stories about the summit ran in three papers", "Talks will resume in June.",
-      "Photo: delegates leave the hall"], ("Print Email Share",)),
+      "Delegates left the hall"], ("Print Email Share", "Photo:")),
 ], ids=["seed-004", "seed-000", "blog-crlf", "wire", "markdown"])
 def test_articles(raw: str, title: str, date: str | None, byline: str | None,
                   kept_once: list[str], dropped: tuple[str, ...]) -> None:
@@ -137,6 +138,72 @@ def test_clean_text_huge_input() -> None:
 ])
 def test_is_boilerplate(line: str, expected: bool) -> None:
     assert is_boilerplate(line) is expected
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("The tower, shown here in 1990, was closed for a decade. Volunteers raised the money to relight it. "
+     "Photo used under fair use guidelines.",
+     "The tower, shown here in 1990, was closed for a decade. Volunteers raised the money to relight it."),
+    ("Photo: Reuters. The lamp was relit on Sunday. Crowds gathered on the quay.",
+     "The lamp was relit on Sunday. Crowds gathered on the quay."),
+    ("The lamp was relit on Sunday. Crowds gathered on the quay. Reuters reported that 3,000 came.",
+     "The lamp was relit on Sunday. Crowds gathered on the quay. Reuters reported that 3,000 came."),
+    ("The relit lamp at dusk. (AP Photo/Ana Ruiz)", "The relit lamp at dusk. (AP Photo/Ana Ruiz)"),  # a caption: dropped whole
+])
+def test_a_credit_ending_prose_is_cut_and_the_prose_kept(line: str, expected: str) -> None:
+    assert strip_credits(line) == expected
+    assert clean_text(f"Title\n\n{line}\n") == ("Title" if is_caption(line) else f"Title\n\n{expected}")
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("Photo: Reuters", True),
+    ("Photo: the harbour master inspects the new lamp in Quistenport.", True),
+    ("Photograph: Ilse Brandvik/Quistenport Gazette", True),
+    ("Image copyright Nordhavn Picture Agency", True),
+    ("Image caption Volunteers carry the lamp up the tower", True),
+    ("(Photo by Jan Mertens/Getty Images)", True),
+    ("Getty Images", True), ("AP Photo/Ana Ruiz", True), ("AFP via Getty Images", True),
+    ("Credit: Sam Lee for The Harbour Times", True),
+    ("Picture courtesy of the Quistenport Harbour Society.", True),
+    ("This image is reproduced with permission of the artist.", True),
+    ("Lighthouse picture used under fair-use rules.", True),
+    ("The relit lamp at dusk. (AP Photo/Ana Ruiz)", True),  # caption, then credit
+    ("Volunteers at the top of the tower (Photo: Harbour Society)", True),
+    ("Keepers wave from the gallery on the night of the relighting. Image used under a "
+     "Creative Commons licence.", True),
+    ("Photo: Reuters. Crowds gather on the quay for the relighting.", True),  # credit first
+    ("Photos from the quay show a crowd of thousands.", False),
+    ("Pictures by the dozen were taken on the quay.", False),  # "by" without a name
+    ("The photo was used with great effect in the campaign.", False),
+    ("The court ruled the image was published under a fair use claim, said the mayor.", False),
+    ("Reuters reported that the lamp was relit.", False),
+    ("QUISTENPORT (Reuters) - The lighthouse was relit on Sunday.", False),
+    ("Video footage showed the lamp turning.", False),
+    ("The mayor, shown here at the ceremony, thanked the volunteers.", False),  # no credit
+    ("Photo: " + "a very long caption " * 25, False),  # over the limit: prose, whatever it starts with
+    ("", False),
+])
+def test_is_caption(line: str, expected: bool) -> None:
+    assert is_caption(line) is expected
+    if expected:
+        assert is_boilerplate(line)  # dropped by clean_text
+
+
+def test_a_caption_line_is_dropped_and_the_prose_beside_it_kept() -> None:
+    raw = ("Velmora lighthouse shines again\n\n"
+           "The keeper, shown here in 1963, lit the old lamp for the last time. "
+           "Photo utilised under fair use guidelines.\n\n"
+           "The Velmora lighthouse was relit on 14 March 2024.\n\n"
+           "Image copyright Nordhavn Picture Agency\n")
+    assert clean_text(raw) == ("Velmora lighthouse shines again\n\n"
+                               "The Velmora lighthouse was relit on 14 March 2024.")
+
+
+def test_the_caption_limit_is_exact() -> None:
+    credit = ". Photo: Harbour Society."
+    at_limit = "x" * (MAX_CAPTION_CHARS - len(credit)) + credit
+    assert len(at_limit) == MAX_CAPTION_CHARS and is_caption(at_limit)
+    assert not is_caption("x" + at_limit)
 
 
 @pytest.mark.parametrize(("lines", "expected"), [
