@@ -68,6 +68,15 @@ _PERSON_NOUN = (r"(?:official|leader|envoy|academic|professor|analyst|expert|sch
                 r"commander|secretary|premier)s?\b")
 
 
+_AUX = r"(?:did|does|do|was|were|is|are|has|have|had)"  # "which did ...", "what was ...": no noun follows
+
+
+def _asked_noun(nouns: str, plural: bool = True) -> str:
+    """The cue "what/which" + up to two words + one of `nouns` ("what price per share",
+    "at which venue"), plurals too when `plural`."""
+    return rf"\b(?:which|what)\s+(?:[a-z-]+\s+){{0,2}}?(?:{nouns}){'s?' if plural else ''}\b"
+
+
 # Question cues in order of precedence ("in what year" before "when", "how many" before "who").
 _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("year", r"\bwhat year\b|\bwhich year\b"),
@@ -76,22 +85,21 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("amount", r"\bhow much\b"),
     ("duration", r"\bhow long\b"),
     # "what price per share", "at what level", "which weekly wage": a sum of money or a figure
-    ("amount", r"\b(?:what|which)\s+(?:[a-z-]+\s+){0,2}?(?:price|cost|fee|wage|salary|sum|profit|revenue|"
-               r"value|fine|budget|bill|debt|loss|pay)s?\b"),
-    ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b|\b(?:what|which)\s+(?:[a-z-]+\s+){0,2}?"
-               r"(?:rate|share|proportion|percentage|turnout|growth|level|height|weight|score|reading|total|"
-               r"figure|margin|speed|distance|temperature|age|size|majority|ratio)s?\b"),
+    ("amount", _asked_noun("price|cost|fee|wage|salary|sum|profit|revenue|value|fine|budget|bill|debt|loss|pay")),
+    ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b|" + _asked_noun(
+        "rate|share|proportion|percentage|turnout|growth|level|height|weight|score|reading|total|"
+        "figure|margin|speed|distance|temperature|age|size|majority|ratio")),
     ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
     ("statement", r"\bwhat (?:exactly |precisely )?(?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
                   r"written|announce|declare)\b"),
     # "who", or "which senior official / earlier visitor": up to four words, then a person
-    ("name", r"\bwho(?:m|se)?\b|\bwhat (?:is|was|are|were) (?:the )?(?:full |real )?names? of\b|\b(?:which|what)\s+(?:(?!(?:did|does|do|was|were|is|are|has|have|had)\b)"
+    ("name", r"\bwho(?:m|se)?\b|\bwhat (?:is|was|are|were) (?:the )?(?:full |real )?names? of\b|\b(?:which|what)\s+(?:(?!" + _AUX + r"\b)"
              r"[a-z-]+\s+){0,4}?" + _PERSON_NOUN),
-    ("place", r"\bwhere\b|\b(?:which|what)\s+(?:[a-z-]+\s+){0,2}?(?:city|country|province|place|town|venue|"
-              r"region|state|village|capital|county|district)\b"),
+    ("place", r"\bwhere\b|" + _asked_noun("city|country|province|place|town|venue|region|state|village|"
+                                           "capital|county|district", plural=False)),
     # "which treaty", "what price per share", "which of his singles": a named thing or a figure
-    ("entity", r"\bwhich\s+(?!(?:did|does|do|was|were|is|are|has|have|had|will|would|can|could|"
-               r"should|may|might|must|happened|happens|happen|caused|causes|made|makes|kind of|sort of|type of)\b)[a-z0-9]"),
+    ("entity", r"\bwhich\s+(?!(?:" + _AUX + r"|will|would|can|could|should|may|might|must|happened|happens|"
+               r"happen|caused|causes|made|makes|kind of|sort of|type of)\b)[a-z0-9]"),
 )]
 # The asked-for kind is read from the question's main clause: from its first question word to
 # the next one, which opens a clause of its own ("Who did he send ... when he turned it down?"

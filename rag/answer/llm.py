@@ -35,7 +35,7 @@ from .llm_client import ChatClient, Endpoint
 from .prompt import build_messages, is_abstention
 from .verify import Claim, Verifier
 from .scoring import _question_words
-from .writing import ABSTAIN_TEXT, _short_answer, _time_note, note_in_text
+from .writing import ABSTAIN_TEXT, _short_answer, time_notes
 from ..lexical import tokenize
 from ..questions import answer_type
 
@@ -100,13 +100,11 @@ class LLMComposer:
         text, citations = self._write(kept, passages)
         # a relative time ("ten years ago") resolved against its article's date, as extractive answers do
         kind = answer_type(question)
-        dated = [(c, passages[c.supported_by[0] - 1].date) for c in kept]
-        times = tuple(dict.fromkeys(n for c, date in dated if note_in_text(date, kind) and (n := _time_note(c.text, date))))
-        # a caution that an undated article's "on Thursday" cannot be dated goes to the notes
-        cautions = tuple(dict.fromkeys(n for c, date in dated if not note_in_text(date, kind)
-                                       and (n := _time_note(c.text, date))))
+        both = [time_notes(c.text, passages[c.supported_by[0] - 1].date, kind) for c in kept]
+        times = tuple(dict.fromkeys(n for n, _ in both if n))
+        cautions = tuple(dict.fromkeys(n for _, n in both if n))  # "on Thursday" in an undated article
         text = " ".join([text, *times])
-        short = _short_answer(kept[0].text, answer_type(question), _question_words(question),
+        short = _short_answer(kept[0].text, kind, _question_words(question),
                               set(tokenize(question)), question)  # as the extractive answer finds it
         if short is None and config.short_answer == "reader" and hasattr(self.extractive, "span_answer"):
             # the reader's span in the article's sentence the answer cites first (the model's text is left as written)

@@ -30,7 +30,7 @@ import numpy as np
 
 from .heuristic import ExtractiveComposer
 from .scoring import Candidate
-from .writing import ABSTAIN_TEXT, _time_note, _words, note_in_text, unmentioned_note
+from .writing import ABSTAIN_TEXT, _words, time_notes, unmentioned_note
 from ..config import Config
 from ..index import IndexData
 from ..lexical import tokenize
@@ -189,18 +189,18 @@ class ReaderComposer(ExtractiveComposer):
         kind = answer_type(question)
         for n, (c, score) in enumerate(chosen, 1):
             doc = self._documents[c.sentence.doc_id]
-            inside = note_in_text(doc.date, kind)
             start, end = c.sentence.start, c.sentence.end
             if n == 1:
                 room = config.max_answer_words - (_words(short) + 1 if short else 0) - \
-                    (_words(_time_note(c.sentence.text, doc.date)) if inside else 0)
+                    _words(time_notes(c.sentence.text, doc.date, kind)[0])
                 start, end = self._clip(c.sentence, room, question, None, [])
             quote = doc.text[start:end]
             parts.append(f"{quote} [{n}]")
-            note = _time_note(quote, doc.date)
-            kept = notes if inside else cautions
-            if note and note not in kept:
-                kept.append(note)
+            note, caution = time_notes(quote, doc.date, kind)
+            if note and note not in notes:
+                notes.append(note)
+            if caution and caution not in cautions:
+                cautions.append(caution)
             citations.append(Citation(n=n, source=doc.name, path=doc.source, title=doc.title, quote=quote,
                                       chunk_id=c.passage.chunk_id, start=start, end=end,
                                       score=score, date=doc.date, passage=c.passage.text))

@@ -88,9 +88,7 @@ class AnswerWriting(SentenceScoring):
                               question)
         budget = config.max_answer_words - (_words(short) + 3 if short else 0)  # room for "(2012)"
         parts, citations, notes, cautions = [], [], [], []
-        in_text = [note_in_text(self._documents[c.sentence.doc_id].date, kind) for c in chosen]
-        note_words = [_words(_time_note(c.sentence.text, c.passage.date)) if inside else 0
-                      for c, inside in zip(chosen, in_text)]
+        note_words = [_words(time_notes(c.sentence.text, c.passage.date, kind)[0]) for c in chosen]
         required = len(chosen) - optional
         whole = sum(_words(c.sentence.text) + 1 + w for c, w in zip(chosen[:required], note_words))
         written: set[int] = set()  # sentence rows already in the answer
@@ -117,10 +115,10 @@ class AnswerWriting(SentenceScoring):
                 written.add(c.row - 1)
             n = len(citations) + 1
             parts.append(f"{quote} [{n}]")
-            note = _time_note(quote, doc.date)
-            if note and not in_text[i] and note not in cautions:
-                cautions.append(note)
-            elif note and in_text[i] and note not in notes:
+            note, caution = time_notes(quote, doc.date, kind)
+            if caution and caution not in cautions:
+                cautions.append(caution)
+            if note and note not in notes:
                 notes.append(note)
                 budget -= _words(note)
             budget -= _words(quote) + 1
@@ -227,11 +225,13 @@ def _time_note(sentence: str, published: str | None) -> str:
     return describe_time_references(refs, published)
 
 
-def note_in_text(published: str | None, kind: str | None) -> bool:
-    """Whether a quote's time note belongs in the answer's text: when it dates the quote ("five
-    years ago" = 2012), or when the question asks when; else ("on Thursday": the article gives
-    no publication date ...) it is a caution, in `Answer.notes`, outside the word budget."""
-    return bool(published) or kind in ("date", "year")
+def time_notes(sentence: str, published: str | None, kind: str | None) -> tuple[str, str]:
+    """The quote's time note as (for the answer's text, for `Answer.notes` only), one of them
+    ''. It goes in the text when it dates the quote ("five years ago" = 2012) or the question
+    asks when; else ("on Thursday": the article gives no publication date ...) it is a
+    caution beside the answer, outside the quotes' word budget."""
+    note = _time_note(sentence, published)
+    return (note, "") if published or kind in ("date", "year") else ("", note)
 
 
 def _capitalised(word: str) -> bool:
