@@ -60,7 +60,7 @@ def prediction(answer: Any) -> str:
     """
     if answer.abstained:
         return ""
-    return answer.short_answer or " ".join(_MARKER.sub(" ", answer.text).split())
+    return answer.short_answer or " ".join(_MARKER.sub(" ", answer.text).replace("…", " ").split())  # "…": a cut
 
 
 def answer_verdict(question: Question, text: str, abstained: bool) -> tuple[bool, str | None]:

@@ -89,7 +89,7 @@ def test_nothing_supported_falls_back_to_the_extractive_answer(seed_bot) -> None
 
 def test_abstention_phrase_abstains(seed_bot) -> None:
     with ChatServer(lambda r: Reply(f"{ABSTAIN_PHRASE}.")) as server:
-        answer = seed_bot.ask("What is the capital of Peru?", **llm(server))
+        answer = seed_bot.ask("What is the capital of China?", **llm(server))
     assert answer.abstained and answer.text == ABSTAIN_TEXT and answer.notes == (ABSTAIN_NOTE,)
 
 
@@ -251,3 +251,32 @@ def test_a_rambling_reply_gets_a_few_notes_and_a_count(seed_bot) -> None:
         answer = seed_bot.ask(ARRIVAL, **llm(server))
     assert answer.text == f"{TRUE_CLAIM}. [1]"
     assert len(answer.notes) == 5 and answer.notes[-1] == "... and 3 more generated sentences or citations left out."
+
+
+def test_a_question_naming_what_no_retrieved_article_mentions_is_not_sent_to_the_model(seed_bot) -> None:
+    question = "When did Choe Ryong-hae arrive in Vladivostok?"
+    with ChatServer(lambda r: Reply(f"{TRUE_CLAIM} [1].")) as server:
+        answer = seed_bot.ask(question, **llm(server))
+        streamed = list(seed_bot.ask_stream(question, **llm(server)))
+    assert server.requests == []  # the model was never asked
+    for a in (answer, streamed[-1]):
+        assert a.abstained and a.text == ABSTAIN_TEXT
+        assert any('"Vladivostok"' in note for note in a.notes)
+
+
+def test_supported_sentences_from_articles_that_never_mention_the_named_person_are_set_aside(seed_bot) -> None:
+    from rag.answer.llm import unnamed_note
+
+    question = "What did Choe and Wang Jiarui agree when they met?"
+    passages = seed_bot.retrieve(question, top_k=10)
+    texts = {d.id: d.text for d in seed_bot._state.data.documents}
+    other = next(n for n, p in enumerate(passages, 1) if "Jiarui" not in texts[p.doc_id])  # the other article
+    claim = max((s.text for s in split_sentences(passages[other - 1].text)), key=len).rstrip(".")  # supported
+    with ChatServer(lambda r: Reply(f"{claim} [{other}].")) as server:
+        answer = seed_bot.ask(question, top_k=10, **llm(server))
+    assert len(server.requests) == 1
+    assert unnamed_note(["Wang Jiarui"]).startswith("The generated answer rested only on articles that never")
+    assert any(n.startswith(unnamed_note(["Wang Jiarui"])[:60]) and '"Wang Jiarui"' in n for n in answer.notes)
+    assert all(claim not in c.quote for c in answer.citations)
+    by_name = {d.name: d.text for d in seed_bot._state.data.documents}
+    assert answer.abstained or all("Jiarui" in by_name[c.source] for c in answer.citations)

@@ -279,3 +279,40 @@ def test_a_clause_cut_at_a_word_never_splits_a_name() -> None:
     assert quotes == ["Song appears not to have met with leader"]  # not "... leader Kim"
     names = "Kim Jong-un Ri Su-yong Choe Ryong-hae met"  # nothing but names: cut at the word limit
     assert [names[a:b] for a, b, *_ in _clause_windows(names, 2)] == ["Kim Jong-un"]
+
+
+@pytest.mark.parametrize("text,limit,expected", [
+    # a title with small words inside is one name: not "... for On"
+    ("the Academy Award was won by Marlon Brando for On the Waterfront in 1955", 10,
+     "the Academy Award was won by Marlon Brando"),
+    ("Shares in the Bank of America fell sharply on Monday after the report", 8,
+     "Shares in the Bank of America fell sharply"),
+    ("Shares in the Bank of America fell sharply on Monday after the report", 5, "Shares"),
+    # a cut never ends on a word that needs what follows ("during", "the", "has")
+    ("Joss Stone and rock band Muse won coveted Brit awards during the ceremony in London", 11,
+     "Joss Stone and rock band Muse won coveted Brit awards"),
+    ("The company has said it will sell the unit to a rival this year", 8, "The company has said it will sell"),
+    ("The company has said it will sell the unit to a rival this year", 3, "The company"),
+])
+def test_a_cut_ends_neither_inside_a_title_nor_on_a_dangling_word(text: str, limit: int, expected: str) -> None:
+    from rag.answer.writing import _clause_windows
+
+    assert text[slice(*_clause_windows(text, limit)[0])] == expected
+
+
+def test_a_cut_quote_is_marked_where_words_were_left_out() -> None:
+    long = ("The minister, who had spent the whole of the previous week touring the northern provinces with "
+            "a delegation of foreign investors and local officials, announced on Monday that the new bridge "
+            "over the river would open in 2026 after years of delays and rising costs.")
+    config = Config(abstain_threshold=0.0, max_answer_words=20)
+    embedder = HashEmbedder(64)
+    data, _ = update_index(None, [parse_document("Bridge News\n\n" + long, "bridge.txt")], config=config,
+                           embedder=embedder, prune=True)
+    retriever, composer = Retriever(data, embedder), ExtractiveComposer(data, embedder.encode)
+    question = "When will the new bridge over the river open?"
+    query = retriever.prepare(question, fuzzy=True)
+    answer = composer.compose(question, retriever.search(query, k=3, config=config), query=query, config=config)
+    quote = answer.citations[0].quote
+    assert quote in long and len(quote) < len(long) - 1  # cut: the citation keeps the words alone
+    cut_before, cut_after = not long.startswith(quote), not long.endswith(quote)
+    assert f"{'…' if cut_before else ''}{quote}{'…' if cut_after else ''} [1]" in answer.text

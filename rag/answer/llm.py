@@ -13,7 +13,11 @@ For a question and its retrieved passages:
    against the article's date after them), their citations renumbered in order and carrying
    the same fields as extractive ones: the quote is the cited passage's sentence closest in
    meaning to the claim, with its span and the article's date;
-4. if no sentence is left, the extractive answer is given instead, and a note says so.
+4. if no sentence is left, the extractive answer is given instead, and a note says so; the
+   same when the kept sentences cite only articles that never mention something the
+   question names (the extractive answerer's named-term check). When no retrieved article
+   mentions it, the model is not asked at all: the extractive composer abstains and says
+   what no article mentions.
 With `answerer="extractive"` (the default) it hands the question to the extractive composer.
 Server failures raise `LLMError` (one line: what, where, what to do). Left out: asking the
 model again after a rejected answer, and any repair of a sentence it got wrong.
@@ -59,7 +63,7 @@ class LLMComposer:
     def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
         """The answer to `question`: generated and checked, or extractive (see module docstring)."""
-        if config.answerer != "llm" or not passages:
+        if config.answerer != "llm" or not passages or self._unnamed(question, passages):
             return self.extractive.compose(question, passages, query=query, config=config, history=history)
         reply = self.client(config).complete(build_messages(question, passages, history))
         return self.checked(question, reply, passages, query=query, config=config, history=history)
@@ -67,7 +71,7 @@ class LLMComposer:
     def compose_stream(self, question: str, passages: Sequence[Passage], *, query: Query,
                        config: Config, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
         """The reply in pieces as the model writes it, then the checked `Answer` (last)."""
-        if config.answerer != "llm" or not passages:
+        if config.answerer != "llm" or not passages or self._unnamed(question, passages):
             yield self.extractive.compose(question, passages, query=query, config=config, history=history)
             return
         pieces = []
@@ -75,6 +79,12 @@ class LLMComposer:
             pieces.append(piece)
             yield piece
         yield self.checked(question, "".join(pieces), passages, query=query, config=config, history=history)
+
+    def _unnamed(self, question: str, passages: Sequence[Passage]) -> bool:
+        """Whether no retrieved article mentions something the question names (the named-term
+        check): then no sentence of theirs can answer, the model is not asked, and the
+        extractive composer abstains and says what is missing."""
+        return bool(self.extractive.unmentioned(question, (p.doc_id for p in passages)))
 
     def client(self, config: Config) -> ChatClient:
         """The client for the endpoint `config` names (one per endpoint, made on first use)."""
@@ -97,6 +107,10 @@ class LLMComposer:
         if not kept:
             answer = self.extractive.compose(question, passages, query=query, config=config, history=history)
             return replace(answer, notes=answer.notes + (FALLBACK_NOTE,) + notes)
+        missing = self.extractive.unmentioned(question, (passages[n - 1].doc_id for c in kept for n in c.supported_by))
+        if missing:  # supported, but by articles about something else: the extractive answer decides
+            answer = self.extractive.compose(question, passages, query=query, config=config, history=history)
+            return replace(answer, notes=answer.notes + (unnamed_note(missing),) + notes)
         text, citations = self._write(kept, passages)
         # a relative time ("ten years ago") resolved against its article's date, as extractive answers do
         kind = answer_type(question)
@@ -133,6 +147,14 @@ class LLMComposer:
                                       chunk_id=p.chunk_id, start=s.start, end=s.end, score=score,
                                       date=p.date, passage=p.text))
         return " ".join(parts), sorted(citations, key=lambda c: c.n)
+
+
+def unnamed_note(terms: Sequence[str]) -> str:
+    """The note of a generated answer set aside because its articles never mention `terms`."""
+    quoted = [f'"{t}"' for t in terms]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return (f"The generated answer rested only on articles that never mention {listed}, "
+            "so this is the extractive answer instead.")
 
 
 def _note(claim: Claim) -> str:
