@@ -272,7 +272,7 @@ def test_names_spread_over_two_cited_articles_are_all_mentioned() -> None:
 
 
 def test_a_clause_cut_at_a_word_never_splits_a_name() -> None:
-    from rag.answer.writing import _clause_windows
+    from rag.answer.cuts import clause_windows as _clause_windows
 
     text = "Song appears not to have met with leader Kim Jong-un during his recent visit to the North"
     quotes = [text[a:b] for a, b, *_ in _clause_windows(text, 8)]
@@ -295,7 +295,7 @@ def test_a_clause_cut_at_a_word_never_splits_a_name() -> None:
     ("The company has said it will sell the unit to a rival this year", 3, "The company"),
 ])
 def test_a_cut_ends_neither_inside_a_title_nor_on_a_dangling_word(text: str, limit: int, expected: str) -> None:
-    from rag.answer.writing import _clause_windows
+    from rag.answer.cuts import clause_windows as _clause_windows
 
     assert text[slice(*_clause_windows(text, limit)[0])] == expected
 

@@ -23,6 +23,7 @@ from ..questions import answer_type, typed_spans
 from ..timeref import describe_time_references, find_time_references
 from ..types import Answer, Citation, Passage, Sentence
 
+from .cuts import clause_windows, marked, word_count as _words
 from .scoring import W_LEXICAL, Candidate, SentenceScoring, _coverage, _question_words
 
 CLIP_TYPE_BONUS = 0.1  # a cut that keeps the asked-for fact is preferred
@@ -114,7 +115,7 @@ class AnswerWriting(SentenceScoring):
             if start < c.sentence.start:  # the quote took the sentence before along
                 written.add(c.row - 1)
             n = len(citations) + 1
-            parts.append(f"{_marked(quote, start > c.sentence.start, end < c.sentence.end)} [{n}]")
+            parts.append(f"{marked(quote, start > c.sentence.start, end < c.sentence.end)} [{n}]")
             note, caution = time_notes(quote, doc.date, kind)
             if caution and caution not in cautions:
                 cautions.append(caution)
@@ -146,7 +147,7 @@ class AnswerWriting(SentenceScoring):
         asked `kind` (the name for a who-question)."""
         if _words(sentence.text) <= max_words or self.encode is None:
             return sentence.start, sentence.end
-        windows = _clause_windows(sentence.text, max_words)
+        windows = clause_windows(sentence.text, max_words)
         # a bare name or phrase is no quote: keep windows of a few words, if there are any
         windows = [w for w in windows if _words(sentence.text[w[0]:w[1]]) >= min(MIN_CLIPPED_WORDS, max_words)] or windows
         vectors = self.encode([question] + [sentence.text[a:b] for a, b in windows])
@@ -189,66 +190,6 @@ def _short_answer(sentence: str, kind: str | None, question_words: set[str], foc
     return min(spans, key=distance)[2].strip(" .,")
 
 
-def _clause_windows(text: str, max_words: int) -> list[tuple[int, int]]:
-    """Longest runs of whole clauses that fit in `max_words` (single words if none fits)."""
-    bounds = [0] + [m.end() for m in re.finditer(r"[,;:]\s+|\s+[-–—]\s+", text)] + [len(text)]
-    clauses = list(zip(bounds, bounds[1:]))
-    windows = []
-    for i in range(len(clauses)):
-        j = i
-        while j + 1 < len(clauses) and _words(text[clauses[i][0]:clauses[j + 1][1]]) <= max_words:
-            j += 1
-        a, b = clauses[i][0], clauses[j][1]
-        if _words(text[a:b]) > max_words:  # one clause alone is too long: cut at a word
-            words = text[a:b].split(" ")
-            b = a + len(" ".join(words[:_cut_at(words, max_words)]))
-        windows.append((a, a + len(text[a:b].rstrip(" ,;:-–—"))))
-    return windows
-
-
-# words a cut quote must not end on: it would leave them dangling ("... won by Brando for")
-_DANGLING = frozenset("a an the of to in on at by for with from into onto during after before over under about "
-                      "against between through without within across among around behind beyond like since until "
-                      "upon via per towards toward and or but nor as than that which who whom whose while when "
-                      "where if because so whether his her its their our my your this these those is was are were "
-                      "be been being has have had will would can could should may might must do does did not".split())
-# small words inside a name or title ("Bank of America", "On the Waterfront")
-_NAME_LINKS = frozenset("of the de du la le von van der y &".split())
-
-
-def _cut_at(words: list[str], max_words: int) -> int:
-    """How many of `words` a quote cut to `max_words` keeps: it neither ends inside a name or
-    title ("leader Kim | Jong-un", "for On | the Waterfront") nor on a small word that needs
-    what follows ("won by | ..."); a quote that is all name is cut at the word limit."""
-    n, before = max_words, None
-    while n != before:
-        before = n
-        while 0 < n < len(words) and _capitalised(words[n - 1]) and _continues_name(words, n):
-            n -= 1
-        while n > 1 and _dangling(words[n - 1]):
-            n -= 1
-    return n if n > 0 and not _dangling(words[n - 1]) else max_words
-
-
-def _marked(quote: str, cut_before: bool, cut_after: bool) -> str:
-    """The quote as the answer shows it: "…" where words of its sentence were left out, so a
-    cut quote never reads as a whole sentence (the citation keeps the words alone)."""
-    return ("…" if cut_before else "") + quote + ("…" if cut_after else "")
-
-
-def _dangling(word: str) -> bool:
-    return word.lower().strip("\"'(") in _DANGLING
-
-
-def _continues_name(words: list[str], n: int) -> bool:
-    """Whether the name or title that `words[n - 1]` is part of goes on at `words[n]`: a
-    capitalised word, or small linking words and then one ("of America")."""
-    j = n
-    while j < len(words) and words[j] in _NAME_LINKS:
-        j += 1
-    return j < len(words) and _capitalised(words[j]) and (j == n or not words[n - 1].endswith((",", ";", ":")))
-
-
 def unmentioned_note(terms: Sequence[str]) -> str:
     """What an abstention says when the articles found never mention what the question names."""
     quoted = [f'"{t}"' for t in terms]
@@ -272,12 +213,3 @@ def time_notes(sentence: str, published: str | None, kind: str | None) -> tuple[
     caution beside the answer, outside the quotes' word budget."""
     note = _time_note(sentence, published)
     return (note, "") if published or kind in ("date", "year") else ("", note)
-
-
-def _capitalised(word: str) -> bool:
-    return word[:1].isupper()
-
-
-def _words(text: str | None) -> int:
-    return len(text.split()) if text else 0
-
