@@ -316,3 +316,29 @@ def test_a_cut_quote_is_marked_where_words_were_left_out() -> None:
     assert quote in long and len(quote) < len(long) - 1  # cut: the citation keeps the words alone
     cut_before, cut_after = not long.startswith(quote), not long.endswith(quote)
     assert f"{'…' if cut_before else ''}{quote}{'…' if cut_after else ''} [1]" in answer.text
+
+
+def test_the_trained_reader_reranks_the_best_candidates_only_when_asked() -> None:
+    from rag.answer.reader import SentenceReader, weights_available
+
+    if not weights_available():
+        pytest.skip("no shipped reader weights")
+    article = ("Company News\n\nSolidere is a property company in Beirut. The firm was founded by Rafik Hariri "
+               "in 1994. Its shares trade on the Beirut exchange. Solidere rebuilt the city centre.")
+    config = Config(abstain_threshold=0.0)
+    retriever, composer = _setup(config, article)
+    question = "Who founded Solidere?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = retriever.search(query, k=3, config=config)
+    ranked = composer.rank(question, passages, query=query, config=config)
+    assert composer.reread(ranked, query, config) == ranked  # off by default
+    on = Config(abstain_threshold=0.0, rerank_candidates=3, rerank_weight=10.0)
+    reranked = composer.reread(ranked, query, on)
+    probability = {s.text: r.probability for s, r in zip(
+        (c.sentence for c in ranked[:3]),
+        SentenceReader().read(query.text, [(c.sentence.text, composer._before(c)) for c in ranked[:3]]))}
+    top = sorted(ranked[:3], key=lambda c: -(c.score + 10.0 * probability[c.sentence.text]))
+    assert [c.sentence.text for c in reranked[:3]] == [c.sentence.text for c in top]
+    assert reranked[3:] == ranked[3:]  # the rest keep their order and scores
+    assert [c.evidence for c in reranked[:3]] == [c.evidence for c in top]  # abstention's evidence unchanged
+    assert "founded" in reranked[0].sentence.text

@@ -115,7 +115,8 @@ def candidate_readings(bot, question: str) -> list[tuple[str, str, list[float]]]
     config = state.data.config
     query = state.retriever.prepare(question, fuzzy=config.fuzzy_names)
     passages = state.retriever.search(query, k=config.top_k, config=config)
-    return [(c.sentence.text, r.answer, x) for c, r, x, _ in state.composer.read(question, passages, query, config)]
+    reader = getattr(state.composer, "extractive", state.composer)  # the LLM answerer wraps it
+    return [(c.sentence.text, r.answer, x) for c, r, x, _ in reader.read(question, passages, query, config)]
 
 
 if __name__ == "__main__":

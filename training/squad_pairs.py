@@ -147,7 +147,8 @@ def write_card(path: Path, meta: dict, *, n_train: int, seed: int, settings: dic
                elapsed_s: float) -> None:
     """The model card, written by the training run itself."""
     rows = "\n".join(f"| {h['epoch']} | {h['elapsed_s']} | {h['auc']} | {h['top1_sentence']} | "
-                     f"{h['best_f1']} | {h['best_threshold']} |" for h in meta["history"])
+                     f"{h['best_f1']} | {h['best_threshold']} | {h.get('f1_answered_all', '')} |"
+                     for h in meta["history"])
     path.write_text(f"""# Sentence reader (trained here)
 
 Base: {meta['base_model']}; embeddings and layers 0-{meta['frozen_layers'] - 1} frozen, upper
@@ -161,12 +162,12 @@ layers + answer head ([CLS], sigmoid) + span head trained; shipped as float16.
 - Never read by training: the validation articles {', '.join(split['validation'])}
   (the `squad2` eval suite).
 - Machine: {platform.machine()} CPU, {os.cpu_count()} cores, no GPU (torch {torch.__version__}).
-- Training time: {elapsed_s:.0f} s (wall clock, the CPU shared with evaluation runs).
-- Chosen epoch: {meta['epoch']}.
+- Training time: {elapsed_s:.0f} s (wall clock, all epochs; calibration after each epoch included).
+- Chosen epoch: {meta['epoch']} (best calibration `{settings.get('select_by', 'best_f1')}`).
 
 Calibration, per question over the sentences of its paragraph:
 
-| epoch | time (s) | AUC answerable | top-1 sentence | SQuAD 2.0 F1 at best threshold | threshold |
-|---|---|---|---|---|---|
+| epoch | time (s) | AUC answerable | top-1 sentence | SQuAD 2.0 F1 at best threshold | threshold | span F1, answering all |
+|---|---|---|---|---|---|---|
 {rows}
 """, encoding="utf-8")

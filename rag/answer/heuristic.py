@@ -8,7 +8,10 @@ The extractive composer scores every sentence of the retrieved passages by
   + for a sentence opening with "Such remarks", "This", ...: what it gains in meaning and
     words when read with the sentence before (for ranking only, not as evidence; when it is
     quoted whole and both fit, the quote starts at the sentence before)
-and answers with the best sentence, plus at most two more that are nearly as good, not
+With `config.rerank_candidates` > 0 (off by default), the trained reader then reads the best
+few of them, question and sentence together, in one batch, and each gains
+`config.rerank_weight` times its probability that the sentence answers (`reread`). It answers
+with the best sentence, plus at most two more that are nearly as good, not
 redundant with it, and add something (other question words, or another document). If there
 is room, it then looks (through the lexical index, beyond the retrieved passages) for a
 sentence of another article naming a rare name of the chosen ones, i.e. the other article's
@@ -43,7 +46,7 @@ from ..types import Answer, Passage
 from ..lexical import tokenize
 from ..questions import answer_type, typed_spans
 from .reader import SentenceReader, weights_available
-from .scoring import _question_words
+from .scoring import Candidate, _question_words
 from .selection import QuoteSelection
 from .writing import ABSTAIN_TEXT, AnswerWriting, _words, unmentioned_note
 
@@ -64,7 +67,8 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
                 return answer
         said = " ".join(answer for _, answer in history[-1:])
         groups = self._query_weights(query, config)
-        candidates = self.rank(question, passages, query=query, config=config, said=said, groups=groups)
+        candidates = self.reread(self.rank(question, passages, query=query, config=config, said=said, groups=groups),
+                                 query, config)
         best = max((c.evidence for c in candidates), default=0.0)
         if not candidates or best < config.abstain_threshold:
             return Answer(question=question, text=ABSTAIN_TEXT, abstained=True,
@@ -89,6 +93,25 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
         answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
         return self._lead_with_span(question, answer, config) if config.short_answer == "reader" else answer
+
+    def reread(self, candidates: list[Candidate], query: Query, config: Config) -> list[Candidate]:
+        """The ranking with its best `rerank_candidates` sentences read by the trained reader,
+        question and sentence together, in one batch: each gains `rerank_weight` times the
+        reader's probability that it answers, and they are ranked again. Their evidence, and so
+        abstention, is left as it was. Without shipped reader weights, the ranking as it is."""
+        k = min(config.rerank_candidates, len(candidates))
+        if k < 2 or config.rerank_weight <= 0 or not weights_available():
+            return candidates
+        top = candidates[:k]
+        readings = self.span_reader.read(query.text, [(c.sentence.text, self._before(c)) for c in top])
+        boosted = [replace(c, score=c.score + config.rerank_weight * r.probability) for c, r in zip(top, readings)]
+        return sorted(boosted, key=lambda c: -c.score) + candidates[k:]
+
+    def _before(self, c: Candidate) -> str:
+        """The sentence before `c` in its document ("" for the first): the reader's context."""
+        row = c.row - 1
+        sentences = self.data.sentences
+        return sentences[row].text if row >= 0 and sentences[row].doc_id == c.sentence.doc_id else ""
 
     def _lead_with_span(self, question: str, answer: Answer, config: Config) -> Answer:
         """The answer led by the trained reader's span in its first quote ("Song Tao: ..."),

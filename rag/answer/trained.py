@@ -157,12 +157,6 @@ class ReaderComposer(ExtractiveComposer):
         doc = self._documents[c.sentence.doc_id]
         return c.sentence.text == doc.title or bool(doc.byline and doc.byline in c.sentence.text)
 
-    def _before(self, c: Candidate) -> str:
-        """The sentence before `c` in its document ("" for the first)."""
-        row = c.row - 1
-        sentences = self.data.sentences
-        return sentences[row].text if row >= 0 and sentences[row].doc_id == c.sentence.doc_id else ""
-
     def _choose(self, ranked: list[tuple[Candidate, Reading]], config: Config) -> list[tuple[Candidate, Reading]]:
         """The best sentence, and others rated nearly as high that add a document or words."""
         best_c, best_r = ranked[0]
