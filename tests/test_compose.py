@@ -342,3 +342,17 @@ def test_the_trained_reader_reranks_the_best_candidates_only_when_asked() -> Non
     assert reranked[3:] == ranked[3:]  # the rest keep their order and scores
     assert [c.evidence for c in reranked[:3]] == [c.evidence for c in top]  # abstention's evidence unchanged
     assert "founded" in reranked[0].sentence.text
+
+
+def test_quotes_from_articles_that_name_nothing_the_question_names_are_dropped() -> None:
+    config = Config(abstain_threshold=0.0)
+    other = "Harbour Notes\n\nThe ferry terminal cost 12 million dollars. It opened in June."
+    retriever, composer = _setup(config, more={"ferry.txt": other})
+    question = "How much did the pier Mayor Ana Ruiz opened cost?"
+    query = retriever.prepare(question, fuzzy=True)
+    ranked = composer.rank(question, retriever.search(query, k=5, config=config), query=query, config=config)
+    pier = next(c for c in ranked if "40 million" in c.sentence.text)
+    ferry = next(c for c in ranked if "12 million" in c.sentence.text)
+    assert composer._about_the_named(question, [ferry, pier]) == [pier]  # the ferry article never names Ruiz
+    assert composer._about_the_named("How much did the terminal cost?", [ferry, pier]) == [ferry, pier]  # names nothing
+    assert composer._about_the_named("Did Ana Ruiz open the June ferry?", [ferry]) == [ferry]  # one article: as it is

@@ -22,7 +22,8 @@ carry the match (in meaning and in the question's words). When no sentence's evi
 It also abstains, with a note, when the question names something (a name, a year, a long
 number: `named_terms`) that none of the quoted articles mentions: "Who won the 2008 US
 election?" is not answered from an article that never says 2008. The quotes are then taken
-from the articles that do mention all of it, if one answers well enough.
+from the articles that do mention all of it, if one answers well enough; and when one quoted
+article mentions all of it, quotes from articles that mention none of it are dropped.
 A relative time in a quoted sentence ("five years ago") is resolved against the article's
 date and said after the quote. Where the rules find no short answer (a date, a number) and
 the question asks who, where, what or which, the trained reader's span in the first quote
@@ -44,7 +45,7 @@ from ..retrieve import Query
 from ..types import Answer, Passage
 
 from ..lexical import tokenize
-from ..questions import answer_type, typed_spans
+from ..questions import answer_type, named_terms, typed_spans
 from .reader import SentenceReader, weights_available
 from .scoring import Candidate, _question_words
 from .selection import QuoteSelection
@@ -89,10 +90,21 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             extra = self._corroboration(question, chosen, query, config, groups, len(passages))
             named |= self.naming_documents(question, (c.sentence.doc_id for c in extra))
             extra = [c for c in extra if c.sentence.doc_id in named]
+        chosen, extra = self._about_the_named(question, chosen), self._about_the_named(question, extra)
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
         more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
         answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
         return self._lead_with_span(question, answer, config) if config.short_answer == "reader" else answer
+
+    def _about_the_named(self, question: str, chosen: list[Candidate]) -> list[Candidate]:
+        """`chosen` without the quotes from articles that mention none of what the question
+        names, when another chosen article mentions it all: they are about something else."""
+        terms = named_terms(question)
+        docs = {c.sentence.doc_id for c in chosen}
+        if not terms or len(docs) < 2 or not self.naming_documents(question, docs):
+            return chosen
+        kept = [c for c in chosen if len(self.unmentioned(question, [c.sentence.doc_id])) < len(terms)]
+        return kept or chosen
 
     def reread(self, candidates: list[Candidate], query: Query, config: Config) -> list[Candidate]:
         """The ranking with its best `rerank_candidates` sentences read by the trained reader,
