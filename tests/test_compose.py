@@ -356,3 +356,14 @@ def test_quotes_from_articles_that_name_nothing_the_question_names_are_dropped()
     assert composer._about_the_named(question, [ferry, pier]) == [pier]  # the ferry article never names Ruiz
     assert composer._about_the_named("How much did the terminal cost?", [ferry, pier]) == [ferry, pier]  # names nothing
     assert composer._about_the_named("Did Ana Ruiz open the June ferry?", [ferry]) == [ferry]  # one article: as it is
+
+
+@pytest.mark.parametrize("line,year,mentioned", [
+    ("The awards will be shown on BBC One at 2010 GMT.", "2010", False),  # a clock time, not the year
+    ("Highlights follow at 1930 BST on Sunday.", "1930", False),
+    ("The awards of 2010 will be shown on BBC One.", "2010", True),
+])
+def test_a_clock_time_is_no_mention_of_a_year(line: str, year: str, mentioned: bool) -> None:
+    _, composer = _setup(Config(abstain_threshold=0.0), "Awards News\n\n" + line)
+    ids = list(composer._documents)
+    assert (composer.unmentioned(f"Which film won at the {year} awards?", ids) == []) is mentioned

@@ -38,6 +38,8 @@ EVIDENCE_KINDS = ("agreement",)
 TITLE_PENALTY = 0.15  # a headline matches many questions loosely but rarely answers one
 DOC_TOKEN_CACHE = 512  # documents whose word sets are kept for the named-term check
 ANAPHOR_SHARE = 0.5  # share of the words of the sentence before that count for one pointing back to it
+# a 24-hour clock time with its zone ("shown at 2010 GMT"): four digits that are not a year
+_CLOCK_TIME = re.compile(r"\b(?:[01]\d|2[0-3])[0-5]\d\s*(?:GMT|BST|UTC|CET|CEST)\b")
 # openings that point back to the sentence before ("Such remarks were not mentioned by KCNA")
 _ANAPHOR = re.compile(r"(?:Such|This|These|That|Those|The (?:remarks?|move|statement|comments?|meeting|visit|report|two))\b")
 
@@ -94,7 +96,7 @@ class SentenceScoring:
     def _tokens_of(self, doc_id: str, text: str) -> frozenset[str]:
         words = self._doc_tokens.get(doc_id)
         if words is None:
-            words = frozenset(tokenize(text))
+            words = frozenset(tokenize(_CLOCK_TIME.sub(" ", text)))  # "at 2010 GMT" names no year 2010
             self._doc_tokens[doc_id] = words
             if len(self._doc_tokens) > DOC_TOKEN_CACHE:
                 self._doc_tokens.popitem(last=False)
