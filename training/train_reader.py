@@ -10,7 +10,8 @@ sharing most words with the question (label 0), or for an unanswerable question 
 articles pick the best epoch; 'validation' articles are never read here.
 
 Deterministic (fixed seed, one thread order); resumable: a checkpoint is written every
-`CHECKPOINT_EVERY` steps and at each epoch end, and a rerun continues from the last one.
+`CHECKPOINT_EVERY` steps and at each epoch end, and a rerun continues from the last one (a checkpoint
+trained with other settings, such as another EPOCHS, is moved aside and training starts over).
 At the end the best epoch's trainable weights go to rag/answer/weights/ (float16) with a
 model card written by this script. Left out: distributed training, mixed precision.
 """
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     steps_per_epoch = len(_batches(train, 0))
     total = steps_per_epoch * args.epochs
     optimizer, scheduler = _optimizer(net, total)
-    state = _resume(args.out, net, optimizer, scheduler, log)
+    state = _resume(args.out, net, optimizer, scheduler, log, _settings(args.epochs, len(train)))
     started = time.time() - state["elapsed"]
     for epoch in range(state["epoch"], args.epochs):
         batches = _batches(train, epoch)
@@ -154,11 +155,25 @@ def _optimizer(net: rn.ReaderNet, total: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def _resume(out: Path, net, optimizer, scheduler, log) -> dict:
+def _settings(epochs: int, n_train: int) -> dict:
+    """What a checkpoint must have been trained with to be resumed."""
+    return {"seed": SEED, "epochs": epochs, "batch": BATCH, "lr_encoder": LR_ENCODER, "lr_heads": LR_HEADS,
+            "warmup": WARMUP, "weight_decay": WEIGHT_DECAY, "span_weight": SPAN_WEIGHT, "negatives": NEGATIVES,
+            "select_by": SELECT_BY, "pairs": n_train}
+
+
+def _resume(out: Path, net, optimizer, scheduler, log, settings: dict) -> dict:
     path = out / "checkpoint.pt"
+    fresh = {"epoch": 0, "step": 0, "elapsed": 0.0, "history": [], "settings": settings}
     if not path.exists():
-        return {"epoch": 0, "step": 0, "elapsed": 0.0, "history": []}
+        return fresh
     saved = torch.load(path, weights_only=False)
+    if saved["state"].get("settings") != settings:  # another run's (an older EPOCHS, say): its schedule differs
+        stale = path.with_name(f"checkpoint-{time.strftime('%Y%m%d-%H%M%S')}.pt")
+        path.replace(stale)
+        (out / "best.pt").unlink(missing_ok=True)
+        log(f"{path} was trained with other settings; moved to {stale.name}, training from the start")
+        return fresh
     net.load_state_dict(saved["model"], strict=False)
     optimizer.load_state_dict(saved["optimizer"])
     scheduler.load_state_dict(saved["scheduler"])
