@@ -155,11 +155,16 @@ def _optimizer(net: rn.ReaderNet, total: int):
     return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
+CARD_SETTINGS = ("epochs", "negatives", "batch", "lr_encoder", "lr_heads", "warmup", "span_weight", "threads",
+                 "select_by")  # those the model card lists, in its order
+
+
 def _settings(epochs: int, n_train: int) -> dict:
-    """What a checkpoint must have been trained with to be resumed."""
-    return {"seed": SEED, "epochs": epochs, "batch": BATCH, "lr_encoder": LR_ENCODER, "lr_heads": LR_HEADS,
-            "warmup": WARMUP, "weight_decay": WEIGHT_DECAY, "span_weight": SPAN_WEIGHT, "negatives": NEGATIVES,
-            "select_by": SELECT_BY, "pairs": n_train}
+    """The run's settings: what a checkpoint must have been trained with to be resumed (and,
+    `CARD_SETTINGS` of them, what the model card lists)."""
+    return {"epochs": epochs, "negatives": NEGATIVES, "batch": BATCH, "lr_encoder": LR_ENCODER,
+            "lr_heads": LR_HEADS, "warmup": WARMUP, "span_weight": SPAN_WEIGHT, "threads": THREADS,
+            "select_by": SELECT_BY, "seed": SEED, "weight_decay": WEIGHT_DECAY, "pairs": n_train}
 
 
 def _resume(out: Path, net, optimizer, scheduler, log, settings: dict) -> dict:
@@ -213,9 +218,7 @@ def _export(args, state: dict, n_train: int, log) -> None:
             "epoch": chosen["epoch"], "calibration": chosen, "history": state["history"]}
     (WEIGHTS_DIR / "reader.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     squad_pairs.write_card(WEIGHTS_DIR / "MODEL_CARD.md", meta, n_train=n_train, seed=SEED,
-                           settings={"epochs": args.epochs, "negatives": NEGATIVES, "batch": BATCH, "lr_encoder": LR_ENCODER,
-                                     "lr_heads": LR_HEADS, "warmup": WARMUP, "span_weight": SPAN_WEIGHT,
-                                     "threads": THREADS, "select_by": SELECT_BY},
+                           settings={k: v for k, v in _settings(args.epochs, n_train).items() if k in CARD_SETTINGS},
                            split=json.loads(SPLIT_FILE.read_text(encoding="utf-8")),
                            elapsed_s=state["elapsed"])
     log(f"wrote {WEIGHTS_DIR / 'reader.safetensors'} (epoch {chosen['epoch']})")

@@ -101,10 +101,12 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         names, when another chosen article mentions it all: they are about something else."""
         terms = named_terms(question)
         docs = {c.sentence.doc_id for c in chosen}
-        if not terms or len(docs) < 2 or not self.naming_documents(question, docs):
+        if not terms or len(docs) < 2:
             return chosen
-        kept = [c for c in chosen if len(self.unmentioned(question, [c.sentence.doc_id])) < len(terms)]
-        return kept or chosen
+        missing = {d: len(self.unmentioned(question, [d])) for d in docs}  # terms each article lacks
+        if 0 not in missing.values():  # no article names it all: the names are spread over them
+            return chosen
+        return [c for c in chosen if missing[c.sentence.doc_id] < len(terms)]
 
     def reread(self, candidates: list[Candidate], query: Query, config: Config) -> list[Candidate]:
         """The ranking with its best `rerank_candidates` sentences read by the trained reader,

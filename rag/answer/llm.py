@@ -39,7 +39,7 @@ from .llm_client import ChatClient, Endpoint
 from .prompt import build_messages, is_abstention
 from .verify import Claim, Verifier
 from .scoring import _question_words
-from .writing import ABSTAIN_TEXT, _short_answer, time_notes
+from .writing import ABSTAIN_TEXT, _short_answer, listed_terms, time_notes
 from ..lexical import tokenize
 from ..questions import answer_type
 
@@ -63,7 +63,7 @@ class LLMComposer:
     def compose(self, question: str, passages: Sequence[Passage], *, query: Query,
                 config: Config, history: Sequence[tuple[str, str]] = ()) -> Answer:
         """The answer to `question`: generated and checked, or extractive (see module docstring)."""
-        if config.answerer != "llm" or not passages or self._unnamed(question, passages):
+        if not self._asks_model(question, passages, config):
             return self.extractive.compose(question, passages, query=query, config=config, history=history)
         reply = self.client(config).complete(build_messages(question, passages, history))
         return self.checked(question, reply, passages, query=query, config=config, history=history)
@@ -71,7 +71,7 @@ class LLMComposer:
     def compose_stream(self, question: str, passages: Sequence[Passage], *, query: Query,
                        config: Config, history: Sequence[tuple[str, str]] = ()) -> Iterator[str | Answer]:
         """The reply in pieces as the model writes it, then the checked `Answer` (last)."""
-        if config.answerer != "llm" or not passages or self._unnamed(question, passages):
+        if not self._asks_model(question, passages, config):
             yield self.extractive.compose(question, passages, query=query, config=config, history=history)
             return
         pieces = []
@@ -80,11 +80,12 @@ class LLMComposer:
             yield piece
         yield self.checked(question, "".join(pieces), passages, query=query, config=config, history=history)
 
-    def _unnamed(self, question: str, passages: Sequence[Passage]) -> bool:
-        """Whether no retrieved article mentions something the question names (the named-term
-        check): then no sentence of theirs can answer, the model is not asked, and the
-        extractive composer abstains and says what is missing."""
-        return bool(self.extractive.unmentioned(question, (p.doc_id for p in passages)))
+    def _asks_model(self, question: str, passages: Sequence[Passage], config: Config) -> bool:
+        """Whether the model writes this answer: the LLM answerer is chosen, there are passages,
+        and they mention everything the question names (the named-term check; else no sentence
+        of theirs can answer, and the extractive composer abstains and says what is missing)."""
+        return (config.answerer == "llm" and bool(passages)
+                and not self.extractive.unmentioned(question, (p.doc_id for p in passages)))
 
     def client(self, config: Config) -> ChatClient:
         """The client for the endpoint `config` names (one per endpoint, made on first use)."""
@@ -151,9 +152,7 @@ class LLMComposer:
 
 def unnamed_note(terms: Sequence[str]) -> str:
     """The note of a generated answer set aside because its articles never mention `terms`."""
-    quoted = [f'"{t}"' for t in terms]
-    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
-    return (f"The generated answer rested only on articles that never mention {listed}, "
+    return (f"The generated answer rested only on articles that never mention {listed_terms(terms)}, "
             "so this is the extractive answer instead.")
 
 

@@ -192,9 +192,13 @@ def _short_answer(sentence: str, kind: str | None, question_words: set[str], foc
 
 def unmentioned_note(terms: Sequence[str]) -> str:
     """What an abstention says when the articles found never mention what the question names."""
+    return f"No article found mentions {listed_terms(terms)}."
+
+
+def listed_terms(terms: Sequence[str]) -> str:
+    """The terms quoted and joined for a note: '"A"', '"A" or "B"', '"A", "B" or "C"'."""
     quoted = [f'"{t}"' for t in terms]
-    return "No article found mentions " + (quoted[0] if len(quoted) == 1 else
-                                           ", ".join(quoted[:-1]) + " or " + quoted[-1]) + "."
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
 def _time_note(sentence: str, published: str | None) -> str:
