@@ -185,9 +185,12 @@ def counted_noun(question: str) -> str | None:
     return m.group(2) if m else None
 
 
-def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question: str = "") -> list[tuple[int, int, str]]:
+def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question: str = "", *,
+                opening: bool = False) -> list[tuple[int, int, str]]:
     """Spans of facts of `kind` in the sentence, leaving out those made only of `exclude` words.
-    A count must stand right before what the question counts ("three day" for "how many days")."""
+    A count must stand right before what the question counts ("three day" for "how many days").
+    With `opening`, one capitalised word opening the sentence counts as a name for `entity`
+    ("CCTV reports ..."); by default it does not ("Rapper 50 Cent ...")."""
     if kind == "count":
         noun = counted_noun(question)
         stem = noun[:max(3, len(noun) - 2)] if noun else ""
@@ -208,7 +211,7 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
                 start, text = start + lead.end(), text[lead.end():]
             if kind == "name" and (" " not in text or re.fullmatch(_MONTH + r"(?:\s+\d+)?", text)):
                 continue
-            if kind == "entity" and start == 0 and text[:1].isupper() and " " not in text:
+            if kind == "entity" and not opening and start == 0 and text[:1].isupper() and " " not in text:
                 continue  # one capitalised word opening the sentence ("Rapper 50 Cent ...") is no name
         tokens = [w.lower() for w in re.findall(r"[A-Za-z0-9]+", text)]
         words = set(tokens)

@@ -47,6 +47,9 @@ def test_entities_are_names_or_figures_not_a_capitalised_first_word() -> None:
     assert found == ["Candy Shop", "Disco Inferno", "12%"]
     assert typed_spans("Shares fell on the news.", "entity") == []
     assert [s[2] for s in typed_spans("Holcim offered 138p a share.", "entity", exclude={"holcim"})] == ["138p"]
+    # a short answer read from the sentence may be its opening name ("CCTV reports ...")
+    assert [s[2] for s in typed_spans("CCTV reports the visit.", "entity", opening=True)] == ["CCTV"]
+    assert typed_spans("CCTV reports the visit.", "entity") == []
 
 
 def test_a_name_the_question_gives_is_no_answer_with_a_title_before_it() -> None:

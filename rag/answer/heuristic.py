@@ -152,9 +152,8 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             return None
         if not set(tokenize(span)) - set(tokenize(question)):
             return None  # the question's own words: no answer
-        named = kind == "entity" and (span[:1].isupper() or span[:1].isdigit())  # "CCTV reports ..."
-        if kind and not named and not any(a < reading.end and reading.start < b
-                                          for a, b, _ in typed_spans(sentence, kind, _question_words(question), question)):
+        if kind and not any(a < reading.end and reading.start < b for a, b, _ in
+                            typed_spans(sentence, kind, _question_words(question), question, opening=True)):
             return None  # not the kind of fact asked for
         return span
 
