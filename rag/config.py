@@ -56,6 +56,9 @@ class Config:
     # default: news fact rises, but the seeds gate does not hold (README "The trained reader")
     rerank_candidates: int = 0
     rerank_weight: float = 0.3
+    # heuristic: the trained reader reads this many of the best article's sentences and the one it
+    # finds answers best is quoted too ("detail" sentence; README "The trained reader"); 0: off
+    detail_candidates: int = 8
     short_answer: str = "reader"  # the lead fact: "reader" (the trained reader's span, where rules find none) or "rules"
     answerer: str = "extractive"  # "llm": a model behind an OpenAI-compatible server writes it (README)
     llm_base_url: str = ""  # e.g. http://127.0.0.1:11434/v1 (Ollama); env RAG_LLM_BASE_URL
@@ -97,6 +100,7 @@ class Config:
         _check(self.short_answer in SHORT_ANSWERS, "short_answer", self.short_answer, f"one of {', '.join(SHORT_ANSWERS)}")
         _check(self.reader_candidates >= 1, "reader_candidates", self.reader_candidates, "at least 1")
         _check(self.rerank_candidates >= 0, "rerank_candidates", self.rerank_candidates, "0 (off) or more")
+        _check(self.detail_candidates >= 0, "detail_candidates", self.detail_candidates, "0 (off) or more")
         _check(0.0 <= self.rerank_weight <= 10.0, "rerank_weight", self.rerank_weight, "between 0 and 10")
         _check(self.answerer in ANSWERERS, "answerer", self.answerer, f"one of {', '.join(ANSWERERS)}")
         _check(self.llm_timeout > 0, "llm_timeout", self.llm_timeout, "a positive number of seconds")

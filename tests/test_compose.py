@@ -193,9 +193,12 @@ class _SpanReader:
     def read(self, question, sentences):
         from rag.answer.reader import Reading
 
-        sentence = sentences[0][0]
-        start = sentence.find(self.span)
-        return [Reading(0.9, self.span if start >= 0 else "", max(start, 0), max(start, 0) + len(self.span))]
+        out = []
+        for sentence, _ in sentences:
+            start = sentence.find(self.span)
+            out.append(Reading(0.9 if start >= 0 else 0.1, self.span if start >= 0 else "", max(start, 0),
+                               max(start, 0) + len(self.span)))
+        return out
 
 
 def _ask_with(question: str, reader, config: Config = Config(abstain_threshold=0.2)):
@@ -367,3 +370,49 @@ def test_a_clock_time_is_no_mention_of_a_year(line: str, year: str, mentioned: b
     _, composer = _setup(Config(abstain_threshold=0.0), "Awards News\n\n" + line)
     ids = list(composer._documents)
     assert (composer.unmentioned(f"Which film won at the {year} awards?", ids) == []) is mentioned
+
+
+FESTIVAL = ("Harbour Festival\n\nThe town's harbour festival returned on Saturday after a two-year break, drawing large "
+            "crowds to the waterfront. The opening concert was given by the Riverside Brass Band. Food stalls lined "
+            "the quay. Organisers said the weather had helped.")
+BAND_QUESTION = "Which band played when the harbour festival returned after a two-year break?"
+
+
+def _compose(question: str, config: Config, article: str = ARTICLE, reader=None, history=()):
+    retriever, composer = _setup(config, article)
+    if reader is not None:
+        composer.reader = reader
+    query = retriever.prepare(question, fuzzy=True)
+    passages = retriever.search(query, k=3, config=config)
+    return composer, composer.compose(question, passages, query=query, config=config, history=history), \
+        composer.rank(question, passages, query=query, config=config)
+
+
+def test_the_sentence_the_trained_reader_finds_answering_is_quoted_after_the_opening_it_details() -> None:
+    from rag.answer.reader import weights_available
+
+    if not weights_available():
+        pytest.skip("no shipped reader weights")
+    _, answer, ranked = _compose(BAND_QUESTION, Config(abstain_threshold=0.0), FESTIVAL)
+    assert ranked[0].sentence.text.startswith("The town's harbour festival")  # the opening matches best
+    assert [c.quote for c in answer.citations[:2]] == [ranked[0].sentence.text,
+                                                       "The opening concert was given by the Riverside Brass Band."]
+    assert answer.short_answer == "Riverside Brass Band" and answer.text.startswith("Riverside Brass Band: ")
+    _, off, _ = _compose(BAND_QUESTION, Config(abstain_threshold=0.0, detail_candidates=0), FESTIVAL)
+    assert "Riverside" not in off.text and off.short_answer is None
+
+
+def test_the_detail_sentence_comes_second_and_is_not_read_for_a_follow_up() -> None:
+    config = Config(abstain_threshold=0.2, max_answer_sentences=2)
+    _, answer, ranked = _compose("When did construction begin?", config, reader=_SpanReader("40 million"))
+    assert ranked[0].sentence.text == "Construction began two years ago."
+    assert [c.quote for c in answer.citations] == ["Construction began two years ago.",
+                                                   "The pier cost 40 million dollars."]
+    assert answer.short_answer.startswith("2018")  # the rules' date, from the first quote
+    history = [("Who cut the ribbon?", "Mayor Ana Ruiz cut the ribbon. [1]")]
+    asked = [_compose("When did construction begin there?", config, reader=_SpanReader("40 million"), history=h)[1]
+             for h in ((), history)]
+    # "there" after an earlier turn: the reader reads the question alone, so it is not asked
+    assert ["40 million" in a.text for a in asked] == [True, False]
+    with pytest.raises(ValueError, match="detail_candidates"):
+        Config(detail_candidates=-1)

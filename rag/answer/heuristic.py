@@ -24,10 +24,14 @@ number: `named_terms`) that none of the quoted articles mentions: "Who won the 2
 election?" is not answered from an article that never says 2008. The quotes are then taken
 from the articles that do mention all of it, if one answers well enough; and when one quoted
 article mentions all of it, quotes from articles that mention none of it are dropped.
+Then the trained reader reads the best `config.detail_candidates` sentences of the first
+quote's article, question and sentence together, in one batch; when the one it finds answers
+best is not the first quote, it is quoted second (`_detail`): a news question often restates
+an article's opening and asks a detail that a later sentence holds.
 A relative time in a quoted sentence ("five years ago") is resolved against the article's
 date and said after the quote. Where the rules find no short answer (a date, a number) and
 the question asks who, where, what or which, the trained reader's span in the first quote
-leads the answer (`config.short_answer="reader"`; see `_lead_with_span`).
+(else in the reader's sentence) leads the answer (`config.short_answer="reader"`; see `_lead_with_span`).
 
 Any object with a `compose(question, passages, *, query, config, history=()) -> Answer` method
 can replace it (see `Composer`), e.g. one that prompts a local LLM with the passages.
@@ -45,7 +49,7 @@ from ..retrieve import Query
 from ..types import Answer, Passage
 
 from ..lexical import tokenize
-from ..questions import answer_type, named_terms, typed_spans
+from ..questions import answer_type, is_follow_up, named_terms, typed_spans
 from .reader import SentenceReader, weights_available
 from .scoring import Candidate, _question_words
 from .selection import QuoteSelection
@@ -77,6 +81,7 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         chosen = self._select(candidates, config, question, groups)
         extra = self._corroboration(question, chosen, query, config, groups, len(passages))
         missing = self.unmentioned(question, (c.sentence.doc_id for c in chosen + extra))
+        pool = candidates  # those the quotes are chosen from
         if missing:
             # the question names what the chosen articles never mention: they are about something
             # else. Quote the articles that mention all of it, if one answers well enough.
@@ -86,15 +91,21 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             if not naming or best < config.abstain_threshold:
                 return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
                               evidence=best, notes=(unmentioned_note(missing),))
-            chosen = self._select(naming, config, question, groups)
+            chosen, pool = self._select(naming, config, question, groups), naming
             extra = self._corroboration(question, chosen, query, config, groups, len(passages))
             named |= self.naming_documents(question, (c.sentence.doc_id for c in extra))
             extra = [c for c in extra if c.sentence.doc_id in named]
         chosen, extra = self._about_the_named(question, chosen), self._about_the_named(question, extra)
+        # the question alone is what the reader reads: a follow-up's "he", "that meeting" it cannot
+        detail = None if history and is_follow_up(question) else self._detail(question, chosen, pool, config)
+        if detail is not None:  # quoted second: the first quote says what the question is about
+            chosen = [chosen[0], detail, *[c for c in chosen[1:] if c.row != detail.row]][:config.max_answer_sentences]
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
         more = [replace(p, rank=n) for n, p in enumerate(found.values(), len(passages) + 1)]
         answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
-        return self._lead_with_span(question, answer, config) if config.short_answer == "reader" else answer
+        if config.short_answer != "reader":
+            return answer
+        return self._lead_with_span(question, answer, config, detail)
 
     def _about_the_named(self, question: str, chosen: list[Candidate]) -> list[Candidate]:
         """`chosen` without the quotes from articles that mention none of what the question
@@ -107,6 +118,26 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         if 0 not in missing.values():  # no article names it all: the names are spread over them
             return chosen
         return [c for c in chosen if missing[c.sentence.doc_id] < len(terms)]
+
+    def _detail(self, question: str, chosen: list[Candidate], candidates: list[Candidate],
+                config: Config) -> Candidate | None:
+        """The sentence of the first quote's article that the trained reader finds answers
+        best, when that is not the first quote, else None. A news question restates an
+        article's opening ("Who did Brando send to collect his Oscar when he turned it down?"):
+        that sentence matches the question best but seldom holds what is asked, which a later
+        sentence of the same article does ("He sent along a woman called Sacheen Littlefeather
+        ..."). The reader reads `detail_candidates` of the article's best-ranked sentences,
+        question and sentence together, in one batch. Without shipped reader weights, None."""
+        k = config.detail_candidates
+        if k < 2 or not chosen or not weights_available():
+            return None
+        top = chosen[0]
+        same = [c for c in candidates if c.sentence.doc_id == top.sentence.doc_id][:k]
+        if len(same) < 2:
+            return None
+        readings = self.span_reader.read(question, [(c.sentence.text, "") for c in same])
+        best = same[max(range(len(same)), key=lambda i: readings[i].probability)]
+        return None if best.row == top.row else best
 
     def reread(self, candidates: list[Candidate], query: Query, config: Config) -> list[Candidate]:
         """The ranking with its best `rerank_candidates` sentences read by the trained reader,
@@ -127,15 +158,22 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         sentences = self.data.sentences
         return sentences[row].text if row >= 0 and sentences[row].doc_id == c.sentence.doc_id else ""
 
-    def _lead_with_span(self, question: str, answer: Answer, config: Config) -> Answer:
-        """The answer led by the trained reader's span in its first quote ("Song Tao: ..."),
+    def _lead_with_span(self, question: str, answer: Answer, config: Config,
+                        detail: Candidate | None = None) -> Answer:
+        """The answer led by the trained reader's span in its first quote ("Song Tao: ..."), else
+        in the quote of `detail` (the sentence the reader chose, see `_detail`) if there is one,
         where the rules found no short answer: when the span is a few words, is not made of
         the question's words, is a name or place for "who"/"where" questions, and fits in the
         word budget. Dates, numbers and amounts are left to the rules; what was agreed or
         said gets no lead. Without shipped reader weights, the answer as it is."""
         if answer.short_answer or not answer.citations:
             return answer
-        span = self.span_answer(question, answer.citations[0].quote)
+        quotes = [answer.citations[0].quote]
+        if detail is not None:  # where the first quote has no such span: the sentence the reader chose
+            s = detail.sentence
+            quotes += [c.quote for c in answer.citations if c.path == self._documents[s.doc_id].source
+                       and s.start <= c.start and c.end <= s.end][:1]
+        span = next((a for a in (self.span_answer(question, q) for q in quotes) if a is not None), None)
         if span is None or _words(answer.text) + _words(span) + 1 > config.max_answer_words:
             return answer
         return replace(answer, text=f"{span}: {answer.text}", short_answer=span)
