@@ -250,6 +250,21 @@ def test_a_question_naming_what_no_cited_article_mentions_is_not_answered_from_i
     assert answer.notes == ('No article found mentions "Cardiff" or "Eric Clapton".',)
 
 
+def test_no_note_claims_unmentioned_what_a_weakly_matching_article_mentions() -> None:
+    # the pier article matches best but never names Franz Ferdinand; the arena article does, but
+    # too weakly to answer: an abstention, with no note that no article mentions him
+    config = Config(abstain_threshold=0.2, detail_candidates=0)
+    retriever, composer = _setup(config, ARTICLE, {"arena.txt": GLASGOW})
+    question = "How much did the pier cost, and did Franz Ferdinand play?"
+    query = retriever.prepare(question, fuzzy=True)
+    passages = retriever.search(query, k=5, config=config)
+    ranked = composer.rank(question, passages, query=query, config=config)
+    assert ranked[0].sentence.text.startswith("The pier cost") and ranked[0].evidence >= 0.2
+    assert "arena.txt" in {p.source for p in passages}
+    answer = composer.compose(question, passages, query=query, config=config)
+    assert answer.abstained and answer.notes == ()
+
+
 def test_the_article_that_names_what_the_question_names_is_quoted_instead() -> None:
     config = Config(abstain_threshold=0.0)
     retriever, composer = _setup(config, ARTICLE, {"arena.txt": GLASGOW})

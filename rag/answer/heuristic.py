@@ -89,8 +89,9 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             naming = [c for c in candidates if c.sentence.doc_id in named]
             best = max((c.evidence for c in naming), default=0.0)
             if not naming or best < config.abstain_threshold:
+                # the note only when no article found mentions it all: else one does, but answers too weakly
                 return Answer(question=question, text=ABSTAIN_TEXT, abstained=True, passages=tuple(passages),
-                              evidence=best, notes=(unmentioned_note(missing),))
+                              evidence=best, notes=() if naming else (unmentioned_note(missing),))
             chosen, pool = self._select(naming, config, question, groups), naming
             extra = self._corroboration(question, chosen, query, config, groups, len(passages))
             named |= self.naming_documents(question, (c.sentence.doc_id for c in extra))
@@ -132,7 +133,8 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         if k < 2 or not chosen or not weights_available():
             return None
         top = chosen[0]
-        same = [c for c in candidates if c.sentence.doc_id == top.sentence.doc_id][:k]
+        title = self._documents[top.sentence.doc_id].title  # a headline sums up; it holds no detail
+        same = [c for c in candidates if c.sentence.doc_id == top.sentence.doc_id and c.sentence.text != title][:k]
         if len(same) < 2:
             return None
         readings = self.span_reader.read(question, [(c.sentence.text, "") for c in same])
