@@ -28,7 +28,8 @@ _PATTERNS = {
         rf"{_WEEKDAY}|(?:last|next|this)\s+(?:{_MONTH}|year|month|week)|"
         rf"(?:\w+\s+)(?:years?|months?|weeks?|days?)\s+ago|(?:19|20)\d{{2}}|{_MONTH})(?![\w-])"),
     "year": re.compile(r"\b(?:19|20)\d{2}\b"),
-    "number": re.compile(rf"\b(?:\d[\d,.]*%|(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b)", re.IGNORECASE),
+    # a figure with its unit or suffix: "4.91m", "86.9kg", "2,271st", "7.9%"
+    "number": re.compile(rf"\b(?:\d[\d,.]*(?:%|[a-z]+\b)|(?:\d[\d,.]*|{_NUMWORD}|{_ORDINAL})\b)", re.IGNORECASE),
     "name": re.compile(r"\b(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?)(?:\s+(?:[A-Z][a-z]+(?:-[a-zA-Z]+)?))+"),
     "place": re.compile(r"\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*"),
     # what "which treaty" / "what price" asks for: a name (a capitalised run) or a figure
@@ -55,7 +56,7 @@ _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "wh
                    "does", "do", "is", "was", "were", "are", "and", "the", "in", "on", "of"}
 
 
-_AMOUNT = re.compile(rf"(?:[$€£¥₩]\s?\d[\d,.]*|\b\d[\d,.]*(?:\s?%|p\b)|\b\d[\d,.]*\s*(?:{_NUMWORD}\s+)?(?:dollars?|won|yuan|euros?|"
+_AMOUNT = re.compile(rf"(?:[$€£¥₩]\s?\d[\d,.]*(?:\s?(?:bn|m|k|tn|million|billion|trillion)\b)?|\b\d[\d,.]*(?:\s?%|p\b)|\b\d[\d,.]*\s*(?:{_NUMWORD}\s+)?(?:dollars?|won|yuan|euros?|"
                      rf"pounds?|yen|usd|percent|per cent|tons?|tonnes?)\b|\b{_NUMWORD}\s+(?:dollars?|won|yuan))",
                      re.IGNORECASE)
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMWORD}|a|an|several|few)[- ](?:years?|months?|weeks?|days?|hours?|minutes?)\b",

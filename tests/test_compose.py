@@ -233,6 +233,11 @@ def test_a_span_of_the_asked_kind_leads() -> None:
     assert answer.short_answer == "Ana Ruiz" and answer.text.startswith("Ana Ruiz: ")
 
 
+def test_a_span_ending_inside_a_name_is_completed_to_its_end_without_the_title_before() -> None:
+    answer = _ask_with("Who cut the ribbon at the pier?", _SpanReader("Ana"))
+    assert answer.short_answer == "Ana Ruiz"  # not "Ana", nor "Mayor Ana Ruiz"
+
+
 def test_config_rejects_an_unknown_short_answer_source() -> None:
     with pytest.raises(ValueError, match="short_answer"):
         Config(short_answer="llm")

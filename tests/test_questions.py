@@ -65,6 +65,18 @@ def test_amounts_include_percentages_and_pence() -> None:
     assert [s[2] for s in typed_spans("a turnout of 25.7% from 1,000 votes", "number")] == ["25.7%", "1,000"]
 
 
+@pytest.mark.parametrize(("sentence", "kind", "fact"), [
+    ("Gamers spent more than £1.34bn in 2004.", "amount", "£1.34bn"),
+    ("He was signed for £4.6m from AC Milan.", "amount", "£4.6m"),
+    ("It bid $800 million for the firm.", "amount", "$800 million"),
+    ("Isinbayeva cleared 4.91m to win.", "number", "4.91m"),
+    ("Godzilla received the 2,271st star.", "number", "2,271st"),
+    ("Sony had 47% of the market.", "number", "47%"),
+])
+def test_a_figure_keeps_its_scale_or_unit(sentence: str, kind: str, fact: str) -> None:
+    assert [s[2] for s in typed_spans(sentence, kind)] == [fact]  # not "£1.34", "4", "2"
+
+
 def test_a_quotation_is_a_statement() -> None:
     quote = '"What is available for us to do is to prepare a Plan B," he added.'
     assert typed_spans('"It is time to prepare a Plan B for the day after."', "statement")

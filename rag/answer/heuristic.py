@@ -39,6 +39,8 @@ The parts live in scoring.py, selection.py and writing.py; this class joins them
 """
 from __future__ import annotations
 
+import re
+
 from dataclasses import replace
 from typing import Sequence
 
@@ -57,6 +59,7 @@ from .writing import ABSTAIN_TEXT, AnswerWriting, _words, unmentioned_note
 
 SPAN_KINDS = (None, "name", "place", "entity")  # the question kinds whose lead fact the reader's span gives
 MAX_SPAN_WORDS = 8  # a longer span is no short answer: the quote speaks for itself
+_CAPITALISED_RUN = re.compile(r"\b[A-Z][\w&-]*(?: [A-Z][\w&-]*)*")  # a possessive ends it: "Korea's Jang"
 
 
 class ExtractiveComposer(QuoteSelection, AnswerWriting):
@@ -192,9 +195,16 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             return None
         if not set(tokenize(span)) - set(tokenize(question)):
             return None  # the question's own words: no answer
-        if kind and not any(a < reading.end and reading.start < b for a, b, _ in
-                            typed_spans(sentence, kind, _question_words(question), question, opening=True)):
+        typed = typed_spans(sentence, kind, _question_words(question), question, opening=True) if kind else []
+        if kind and not any(a < reading.end and reading.start < b for a, b, _ in typed):
             return None  # not the kind of fact asked for
+        # a span ending inside a run of capitalised words is a name cut short ("Advance" of "Advance
+        # Warning"): it ends where the run ends (its start stays: "Mayor" before "Ana Ruiz" is a title)
+        for m in _CAPITALISED_RUN.finditer(sentence):
+            if m.start() <= reading.start < reading.end < m.end():
+                whole = sentence[reading.start:m.end()].strip(" ,.;:\"'")
+                if _words(whole) <= MAX_SPAN_WORDS and set(tokenize(whole)) - set(tokenize(question)):
+                    return whole
         return span
 
     @property
