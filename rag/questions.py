@@ -59,6 +59,8 @@ _QUESTION_WORDS = {"who", "whom", "whose", "what", "when", "where", "which", "wh
 _AMOUNT = re.compile(rf"(?:[$€£¥₩]\s?\d[\d,.]*(?:\s?(?:bn|m|k|tn|million|billion|trillion)\b)?|\b\d[\d,.]*(?:\s?%|p\b)|\b\d[\d,.]*\s*(?:{_NUMWORD}\s+)?(?:dollars?|won|yuan|euros?|"
                      rf"pounds?|yen|usd|percent|per cent|tons?|tonnes?)\b|\b{_NUMWORD}\s+(?:dollars?|won|yuan))",
                      re.IGNORECASE)
+_PERCENT = re.compile(r"\b\d[\d,.]*\s?(?:%|per ?cent\b)|\b(?:half|(?:a|one|two) (?:third|quarter)s?|three quarters|"
+                      r"(?:one|1) in (?:\d+|[a-z]+))\b", re.IGNORECASE)
 _DURATION = re.compile(rf"\b(?:\d+|{_NUMWORD}|a|an|several|few)[- ](?:years?|months?|weeks?|days?|hours?|minutes?)\b",
                        re.IGNORECASE)
 
@@ -87,8 +89,10 @@ _ANSWER_TYPES = [(kind, re.compile(cue)) for kind, cue in (
     ("duration", r"\bhow long\b"),
     # "what price per share", "at what level", "which weekly wage": a sum of money or a figure
     ("amount", _asked_noun("price|cost|fee|wage|salary|sum|profit|revenue|value|fine|budget|bill|debt|loss|pay")),
-    ("number", r"\bhow old\b|\bwhat (?:number|rank|percentage)\b|" + _asked_noun(
-        "rate|share|proportion|percentage|turnout|growth|level|height|weight|score|reading|total|"
+    # "what proportion of pupils", "what share of people": a share is written as a percentage or a fraction
+    ("percent", _asked_noun("share|proportion|percentage|percent", plural=False)),
+    ("number", r"\bhow old\b|\bwhat (?:number|rank)\b|" + _asked_noun(
+        "rate|turnout|growth|level|height|weight|score|reading|total|"
         "figure|margin|speed|distance|temperature|age|size|majority|ratio")),
     ("agreement", r"\bwhat\b[^?]*\bagree(?:d|ment)?\b"),
     ("statement", r"\bwhat (?:exactly |precisely )?(?:did|do|does|has|have|had|was|is|were)\b[^?]*\b(?:say|tell|reply|respond|write|"
@@ -125,7 +129,8 @@ def clean_question(text: str) -> str:
 
 
 def answer_type(question: str) -> str | None:
-    """The kind of fact the question asks for: date, year, count, amount, duration, number,
+    """The kind of fact the question asks for: date, year, count, amount, duration, percent
+    (a share: "what proportion of pupils"), number,
     what was agreed ("agreement") or said ("statement"), name, place, another named thing or
     figure ("entity": "which treaty", "what price"), or None."""
     q = _main_clause(question.lower())
@@ -198,7 +203,7 @@ def typed_spans(sentence: str, kind: str, exclude: Iterable[str] = (), question:
         pattern = re.compile(rf"\b(?:\d[\d,.]*|{_NUMWORD})(?:[ -]+[a-z-]+){{0,2}}?[ -]+{re.escape(stem)}\w*",
                              re.IGNORECASE) if noun else _PATTERNS["number"]
     else:
-        pattern = {"amount": _AMOUNT, "duration": _DURATION}.get(kind) or _PATTERNS.get(kind)
+        pattern = {"amount": _AMOUNT, "duration": _DURATION, "percent": _PERCENT}.get(kind) or _PATTERNS.get(kind)
     if pattern is None:
         return []
     skip = {w.lower() for w in exclude}

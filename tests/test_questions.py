@@ -36,7 +36,10 @@ from rag.questions import (answer_type, clean_question, contextualize, counted_n
     ("What is the name of the Korn guitarist?", "name"), ("What was the real name of the band?", "name"),
     # a noun of money or measure after "what"/"which" asks for an amount or a figure
     ("At what price did the shares end?", "amount"), ("What weekly wage is he paid?", "amount"),
-    ("To what level did the bank raise rates?", "number"), ("What share of voters did he claim?", "number")])
+    ("To what level did the bank raise rates?", "number"), ("What rate of growth did it forecast?", "number"),
+    # a share is a percentage or a fraction
+    ("What share of voters did he claim?", "percent"), ("What percentage of pupils did PE?", "percent"),
+    ("What proportion of the vote did they win?", "percent")])
 def test_answer_type(question: str, kind: str | None) -> None:
     assert answer_type(question) == kind
 
@@ -63,6 +66,12 @@ def test_amounts_include_percentages_and_pence() -> None:
     assert found == ["7.9%", "138p", "$8.08."]
     assert typed_spans("It rose in the 1990s and in 2004.", "amount") == []
     assert [s[2] for s in typed_spans("a turnout of 25.7% from 1,000 votes", "number")] == ["25.7%", "1,000"]
+
+
+def test_a_share_is_a_percentage_or_a_fraction() -> None:
+    found = [s[2] for s in typed_spans("About 62% of pupils, half of them girls, one in five schools, 3 per cent "
+                                       "of the 40 clubs in 2004", "percent")]
+    assert found == ["62%", "half", "one in five", "3 per cent"]  # not "40" or "2004"
 
 
 @pytest.mark.parametrize(("sentence", "kind", "fact"), [

@@ -176,7 +176,7 @@ def _short_answer(sentence: str, kind: str | None, question_words: set[str], foc
                   question: str) -> str | None:
     """The bare fact of the asked kind in the sentence: the one nearest the question's words
     (a span with digits is preferred for dates), if any."""
-    if kind not in ("date", "year", "number", "count", "amount", "duration"):
+    if kind not in ("date", "year", "number", "count", "amount", "duration", "percent"):
         return None
     spans = typed_spans(sentence, kind, question_words, question)
     if not spans:
