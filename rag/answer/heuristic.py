@@ -51,7 +51,7 @@ from ..retrieve import Query
 from ..types import Answer, Passage
 
 from ..lexical import tokenize
-from ..questions import answer_type, is_follow_up, named_terms, typed_spans
+from ..questions import answer_type, named_terms, typed_spans
 from .reader import SentenceReader, weights_available
 from .scoring import Candidate, _question_words
 from .selection import QuoteSelection
@@ -100,8 +100,9 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             named |= self.naming_documents(question, (c.sentence.doc_id for c in extra))
             extra = [c for c in extra if c.sentence.doc_id in named]
         chosen, extra = self._about_the_named(question, chosen), self._about_the_named(question, extra)
-        # the question alone is what the reader reads: a follow-up's "he", "that meeting" it cannot
-        detail = None if history and is_follow_up(question) else self._detail(question, chosen, pool, config)
+        # the reader reads what retrieval searched with: for a follow-up ("he", "that meeting"), the
+        # question and the names of the turn before, which the question alone does not give
+        detail = self._detail(query.text, chosen, pool, config)
         if detail is not None:  # quoted second: the first quote says what the question is about
             chosen = [chosen[0], detail, *[c for c in chosen[1:] if c.row != detail.row]][:config.max_answer_sentences]
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
