@@ -52,7 +52,7 @@ from ..types import Answer, Passage
 
 from ..lexical import tokenize
 from ..questions import answer_type, named_terms, typed_spans
-from .reader import SentenceReader, weights_available
+from .reader import Reading, SentenceReader, weights_available
 from .scoring import Candidate, _question_words
 from .selection import QuoteSelection
 from .writing import ABSTAIN_TEXT, AnswerWriting, _words, unmentioned_note
@@ -102,7 +102,7 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         chosen, extra = self._about_the_named(question, chosen), self._about_the_named(question, extra)
         # the reader reads what retrieval searched with: for a follow-up ("he", "that meeting"), the
         # question and the names of the turn before, which the question alone does not give
-        detail = self._detail(query.text, chosen, pool, config)
+        detail, read = self._detail(query.text, chosen, pool, config)
         if detail is not None:  # quoted second: the first quote says what the question is about
             chosen = [chosen[0], detail, *[c for c in chosen[1:] if c.row != detail.row]][:config.max_answer_sentences]
         found = {c.passage.chunk_id: c.passage for c in extra if all(c.passage.chunk_id != p.chunk_id for p in passages)}
@@ -110,7 +110,8 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         answer = self._write(question, chosen + extra, [*passages, *more], config, best, groups, optional=len(extra))
         if config.short_answer != "reader":
             return answer
-        return self._lead_with_span(question, answer, config, detail)
+        # what the reader read for `detail` is reused for the lead, when it read this very question
+        return self._lead_with_span(question, answer, config, detail, read if query.text == question else {})
 
     def _about_the_named(self, question: str, chosen: list[Candidate]) -> list[Candidate]:
         """`chosen` without the quotes from articles that mention none of what the question
@@ -125,9 +126,9 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         return [c for c in chosen if missing[c.sentence.doc_id] < len(terms)]
 
     def _detail(self, question: str, chosen: list[Candidate], candidates: list[Candidate],
-                config: Config) -> Candidate | None:
+                config: Config) -> tuple[Candidate | None, dict[str, Reading]]:
         """The sentence of the first quote's article that the trained reader finds answers
-        best, when that is not the first quote, else None. A news question restates an
+        best, when that is not the first quote, else None; and the reader's readings by sentence. A news question restates an
         article's opening ("Who did Brando send to collect his Oscar when he turned it down?"):
         that sentence matches the question best but seldom holds what is asked, which a later
         sentence of the same article does ("He sent along a woman called Sacheen Littlefeather
@@ -135,15 +136,15 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         question and sentence together, in one batch. Without shipped reader weights, None."""
         k = config.detail_candidates
         if k < 2 or not chosen or not weights_available():
-            return None
+            return None, {}
         top = chosen[0]
         title = self._documents[top.sentence.doc_id].title  # a headline sums up; it holds no detail
         same = [c for c in candidates if c.sentence.doc_id == top.sentence.doc_id and c.sentence.text != title][:k]
         if len(same) < 2:
-            return None
+            return None, {}
         readings = self.span_reader.read(question, [(c.sentence.text, "") for c in same])
         best = same[max(range(len(same)), key=lambda i: readings[i].probability)]
-        return None if best.row == top.row else best
+        return (None if best.row == top.row else best), {c.sentence.text: r for c, r in zip(same, readings)}
 
     def reread(self, candidates: list[Candidate], query: Query, config: Config) -> list[Candidate]:
         """The ranking with its best `rerank_candidates` sentences read by the trained reader,
@@ -165,13 +166,14 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         return sentences[row].text if row >= 0 and sentences[row].doc_id == c.sentence.doc_id else ""
 
     def _lead_with_span(self, question: str, answer: Answer, config: Config,
-                        detail: Candidate | None = None) -> Answer:
+                        detail: Candidate | None = None, read: dict[str, Reading] | None = None) -> Answer:
         """The answer led by the trained reader's span in its first quote ("Song Tao: ..."), else
         in the quote of `detail` (the sentence the reader chose, see `_detail`) if there is one,
         where the rules found no short answer: when the span is a few words, is not made of
         the question's words, is a name or place for "who"/"where" questions, and fits in the
         word budget. Dates, numbers and amounts are left to the rules; what was agreed or
-        said gets no lead. Without shipped reader weights, the answer as it is."""
+        said gets no lead. A quote in `read` (whole sentences the reader read already, for this
+        question) is not read again. Without shipped reader weights, the answer as it is."""
         if answer.short_answer or not answer.citations:
             return answer
         quotes = [answer.citations[0].quote]
@@ -179,18 +181,19 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
             s = detail.sentence
             quotes += [c.quote for c in answer.citations if c.path == self._documents[s.doc_id].source
                        and s.start <= c.start and c.end <= s.end][:1]
-        span = next((a for a in (self.span_answer(question, q) for q in quotes) if a is not None), None)
+        read = read or {}
+        span = next((a for a in (self.span_answer(question, q, read.get(q)) for q in quotes) if a is not None), None)
         if span is None or _words(answer.text) + _words(span) + 1 > config.max_answer_words:
             return answer
         return replace(answer, text=f"{span}: {answer.text}", short_answer=span)
 
-    def span_answer(self, question: str, sentence: str) -> str | None:
+    def span_answer(self, question: str, sentence: str, reading: Reading | None = None) -> str | None:
         """The trained reader's span in `sentence` when it can be a short answer to `question`
-        (see `_lead_with_span`), else None."""
+        (see `_lead_with_span`), else None; `reading`: the reader's, if it read them already."""
         kind = answer_type(question)
         if kind not in SPAN_KINDS or not weights_available():
             return None
-        reading = self.span_reader.read(question, [(sentence, "")])[0]
+        reading = reading or self.span_reader.read(question, [(sentence, "")])[0]
         span = reading.answer.strip(" ,.;:\"'")
         if not span or _words(span) > MAX_SPAN_WORDS:
             return None
