@@ -58,6 +58,8 @@ from .selection import QuoteSelection
 from .writing import ABSTAIN_TEXT, AnswerWriting, _words, unmentioned_note
 
 SPAN_KINDS = (None, "name", "place", "entity")  # the question kinds whose lead fact the reader's span gives
+RULE_KINDS = ("date", "year", "number", "count", "amount", "duration", "percent")  # lead facts the rules find
+OFFER_SHARE = 0.5  # the detail: a sentence stating the asked kind of fact, if this share as likely
 MAX_SPAN_WORDS = 8  # a longer span is no short answer: the quote speaks for itself
 _CAPITALISED_RUN = re.compile(r"\b[A-Z][\w&-]*(?: [A-Z][\w&-]*)*")  # a possessive ends it: "Korea's Jang"
 
@@ -143,8 +145,29 @@ class ExtractiveComposer(QuoteSelection, AnswerWriting):
         if len(same) < 2:
             return None, {}
         readings = self.span_reader.read(question, [(c.sentence.text, "") for c in same])
-        best = same[max(range(len(same)), key=lambda i: readings[i].probability)]
+        # a sentence that states a fact of the asked kind beats one that only restates the question,
+        # when the reader finds it at least OFFER_SHARE as likely to answer
+        p = [r.probability for r in readings]
+        best = max(range(len(same)), key=p.__getitem__)
+        offering = [i for i in range(len(same)) if self._offers(question, same[i].sentence.text, readings[i])]
+        if offering and best not in offering:
+            stating = max(offering, key=p.__getitem__)
+            best = stating if p[stating] >= OFFER_SHARE * p[best] else best
+        best = same[best]
         return (None if best.row == top.row else best), {c.sentence.text: r for c, r in zip(same, readings)}
+
+    def _offers(self, question: str, sentence: str, reading: Reading) -> bool:
+        """Whether `sentence` holds a fact of the kind `question` asks that is not made of the
+        question's own words: the reader's span, for a name, place or other thing ("Who is the
+        Korn guitarist who quit?": "Brian 'Head' Welch told a radio station ..." does, "The
+        guitarist with US rock band Korn has quit ..." does not); a date, number or amount of
+        the asked kind, for those. What was said or agreed: any sentence."""
+        kind = answer_type(question)
+        if kind in SPAN_KINDS:
+            return self.span_answer(question, sentence, reading) is not None
+        if kind in RULE_KINDS:
+            return bool(typed_spans(sentence, kind, _question_words(question), question))
+        return True
 
     def reread(self, candidates: list[Candidate], query: Query, config: Config) -> list[Candidate]:
         """The ranking with its best `rerank_candidates` sentences read by the trained reader,
